@@ -33,8 +33,12 @@ class RecordingContext : public ScanContext {
 
   RecordingContext() = default;
   explicit RecordingContext(Limits limits) : limits_(limits) {}
+  RecordingContext(Limits limits, Policy policy)
+      : limits_(limits), policy_(std::move(policy)) {}
 
   const Limits& limits() const override { return limits_; }
+  const Policy& policy() const override { return policy_; }
+  Policy& mutable_policy() { return policy_; }
   void Report(Finding f) override { findings.push_back(std::move(f)); }
   Status ScanNested(ByteSpan data, std::string_view name,
                     std::string_view format_hint) override {
@@ -77,6 +81,7 @@ class RecordingContext : public ScanContext {
 
  private:
   Limits limits_;
+  Policy policy_;
   std::string member_path_;
   std::string file_path_;
   std::string format_;

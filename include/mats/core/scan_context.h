@@ -22,6 +22,7 @@
 #include "mats/core/bytes.h"
 #include "mats/core/finding.h"
 #include "mats/core/limits.h"
+#include "mats/core/policy.h"
 #include "mats/core/status.h"
 
 namespace mats {
@@ -31,6 +32,8 @@ class ScanContext {
   virtual ~ScanContext() = default;
 
   virtual const Limits& limits() const = 0;
+  // Allow/deny decisions for callables, classes, ops and domains.
+  virtual const Policy& policy() const = 0;
 
   // Records a finding. `f.member` is relative to the content being analysed;
   // the context prefixes it with the current member path.

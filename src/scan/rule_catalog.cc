@@ -1,0 +1,56 @@
+// Collects every module's rule table and default policy entries.
+// Each format module adds its include and one line to each list below.
+#include <algorithm>
+
+#include "mats/scan/registry.h"
+#include "scan/builtin_formats.h"
+// rule includes: one line per module
+
+namespace mats::scan {
+namespace {
+
+using RulesFn = std::span<const RuleInfo> (*)();
+using PolicyFn = std::span<const PolicyEntry> (*)();
+
+constexpr RulesFn kRuleTables[] = {
+    &ScanRules,
+    // add module rule tables here
+};
+
+constexpr PolicyFn kPolicyTables[] = {
+    &ScanPolicyEntries,
+    // add module default policy entries here
+};
+
+}  // namespace
+
+const std::vector<RuleInfo>& AllRules() {
+  static const std::vector<RuleInfo> rules = [] {
+    std::vector<RuleInfo> v;
+    for (RulesFn fn : kRuleTables) {
+      auto t = fn();
+      v.insert(v.end(), t.begin(), t.end());
+    }
+    std::sort(v.begin(), v.end(),
+              [](const RuleInfo& a, const RuleInfo& b) { return a.id < b.id; });
+    return v;
+  }();
+  return rules;
+}
+
+const RuleInfo* FindRule(std::string_view id) {
+  const auto& rules = AllRules();
+  auto it = std::lower_bound(
+      rules.begin(), rules.end(), id,
+      [](const RuleInfo& r, std::string_view key) { return r.id < key; });
+  if (it != rules.end() && it->id == id) return &*it;
+  return nullptr;
+}
+
+Policy DefaultPolicy() {
+  Policy p;
+  for (PolicyFn fn : kPolicyTables) p.AddAll(fn());
+  return p;
+}
+
+}  // namespace mats::scan
