@@ -5,12 +5,14 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // format includes: one line per module
+#include "mats/jinja/jinja.h"
 
 namespace mats::scan {
 
 std::span<const FormatHandler* const> AllFormats() {
   static const FormatHandler* const kFormats[] = {
       // Strong-magic containers and formats first; add handlers here.
+      &jinja::JinjaHandler(), &jinja::TokenizerConfigHandler(),
       // Fallbacks last:
       &TextFormat(),
       &UnknownFormat(),

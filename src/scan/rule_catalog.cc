@@ -5,6 +5,7 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // rule includes: one line per module
+#include "mats/jinja/jinja.h"
 
 namespace mats::scan {
 namespace {
@@ -14,6 +15,7 @@ using PolicyFn = std::span<const PolicyEntry> (*)();
 
 constexpr RulesFn kRuleTables[] = {
     &ScanRules,
+    &jinja::JinjaRules,
     // add module rule tables here
 };
 
