@@ -189,6 +189,14 @@ def main():
                    userblock_size=512) as f:
         f.attrs["model_config"] = json.dumps(tfkeras2_model_config(EVIL)).encode()
 
+    # Dense link storage (fractal heap): more links than the compact maximum.
+    with h5py.File(os.path.join(HDF5, "dense_links.h5"), "w",
+                   libver="latest") as f:
+        f.attrs["model_config"] = json.dumps(tfkeras2_model_config(None))
+        g = f.create_group("many")
+        for i in range(20):
+            g.create_group("g%02d" % i)
+
     # Fuzz seeds.
     for sub in ("keras", "hdf5"):
         os.makedirs(os.path.join(FUZZ, sub), exist_ok=True)
