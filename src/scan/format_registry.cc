@@ -5,6 +5,9 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // format includes: one line per module
+#include "mats/archive/archive.h"
+#include "mats/numpy/npy.h"
+#include "mats/zip/zip.h"
 #include "mats/jinja/jinja.h"
 
 namespace mats::scan {
@@ -12,6 +15,8 @@ namespace mats::scan {
 std::span<const FormatHandler* const> AllFormats() {
   static const FormatHandler* const kFormats[] = {
       // Strong-magic containers and formats first; add handlers here.
+      &zip::ZipHandler(), &numpy::NpyHandler(),
+      &archive::SevenZipHandler(), &archive::GzipHandler(), &archive::Bzip2Handler(), &archive::XzHandler(), &archive::ZstdHandler(), &archive::Lz4Handler(), &archive::LzmaHandler(), &archive::TarHandler(), &archive::ZlibHandler(),
       &jinja::JinjaHandler(), &jinja::TokenizerConfigHandler(),
       // Fallbacks last:
       &TextFormat(),

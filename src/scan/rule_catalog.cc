@@ -5,6 +5,10 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // rule includes: one line per module
+#include "mats/archive/archive.h"
+#include "mats/numpy/npy.h"
+#include "mats/pytorch/layout.h"
+#include "mats/zip/zip.h"
 #include "mats/jinja/jinja.h"
 
 namespace mats::scan {
@@ -15,6 +19,7 @@ using PolicyFn = std::span<const PolicyEntry> (*)();
 
 constexpr RulesFn kRuleTables[] = {
     &ScanRules,
+    &zip::ZipRules, &archive::ArchiveRules, &numpy::NumpyRules, &pytorch::PytorchRules,
     &jinja::JinjaRules,
     // add module rule tables here
 };
