@@ -47,20 +47,27 @@ class Walker {
       stack_.pop_back();
       if (w.depth > out_->max_depth_seen) out_->max_depth_seen = w.depth;
       switch (w.kind) {
-        case Kind::kModel: MATS_RETURN_IF_ERROR(Model(w)); break;
-        case Kind::kGraph: MATS_RETURN_IF_ERROR(Graph(w)); break;
-        case Kind::kNode: MATS_RETURN_IF_ERROR(Node(w)); break;
-        case Kind::kAttribute: MATS_RETURN_IF_ERROR(Attribute(w)); break;
-        case Kind::kTensor: MATS_RETURN_IF_ERROR(Tensor(w)); break;
-        case Kind::kSparseTensor: MATS_RETURN_IF_ERROR(SparseTensor(w)); break;
-        case Kind::kFunction: MATS_RETURN_IF_ERROR(Function(w)); break;
-        case Kind::kTrainingInfo: MATS_RETURN_IF_ERROR(TrainingInfo(w)); break;
+        case Kind::kModel: Keep(Model(w)); break;
+        case Kind::kGraph: Keep(Graph(w)); break;
+        case Kind::kNode: Keep(Node(w)); break;
+        case Kind::kAttribute: Keep(Attribute(w)); break;
+        case Kind::kTensor: Keep(Tensor(w)); break;
+        case Kind::kSparseTensor: Keep(SparseTensor(w)); break;
+        case Kind::kFunction: Keep(Function(w)); break;
+        case Kind::kTrainingInfo: Keep(TrainingInfo(w)); break;
       }
     }
-    return Status::Ok();
+    return first_error_;
   }
 
  private:
+  // A broken message does not stop the walk: the sub-messages already
+  // pushed passed their length checks and are still analysed, so findings
+  // before (and beside) the error are kept. The first error is returned.
+  void Keep(Status st) {
+    if (!st.ok() && first_error_.ok()) first_error_ = std::move(st);
+  }
+
   Status Push(Kind kind, const WireField& f, uint32_t parent_depth,
               std::string_view what) {
     MATS_RETURN_IF_ERROR(protobuf::ExpectType(f, WireType::kLen, what));
@@ -464,6 +471,7 @@ class Walker {
   const Limits& limits_;
   OnnxModel* out_;
   std::vector<Work> stack_;
+  Status first_error_;
 };
 
 }  // namespace

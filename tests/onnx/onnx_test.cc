@@ -409,7 +409,9 @@ TEST(OnnxParseTest, FindingsBeforeErrorAreKept) {
   RecordingContext ctx = MakeContext();
   Status st = Analyze(model, ctx);
   EXPECT_EQ(st.code(), ErrorCode::kMalformed);
-  EXPECT_TRUE(ctx.HasRule(kRuleCustomDomain));
+  ASSERT_TRUE(ctx.HasRule(kRuleCustomDomain));
+  // The graph pushed before the broken field is still walked.
+  EXPECT_THAT(ctx.FindRule(kRuleCustomDomain)->evidence, HasSubstr("Backdoor"));
 }
 
 TEST(OnnxParseTest, TruncatedModelIsMalformed) {

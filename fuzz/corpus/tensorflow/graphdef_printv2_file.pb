@@ -1,0 +1,16 @@
+
+
+xPlaceholder*
+dtype0
+
+wConst*
+dtype0
+
+mmMatMulxw*
+T0
+
+outIdentitymm*
+T0
+G
+prPrintV2out*3
+output_stream" file:///tmp/MATS-TEST-MARKER.txt"¿
