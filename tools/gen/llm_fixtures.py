@@ -91,7 +91,8 @@ def zip_with_pickle():
     import zipfile
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", MARKER_PICKLE)
+        info = zipfile.ZipInfo("archive/data.pkl", date_time=(2024, 1, 1, 0, 0, 0))
+        z.writestr(info, MARKER_PICKLE)
     return buf.getvalue()
 
 
@@ -163,9 +164,156 @@ def gen_safetensors():
     write(d + "too_short.safetensors", b"\x02\x00\x00")
 
 
+# ---- GGUF ----------------------------------------------------------------------
+
+U8, I8, U16, I16, U32, I32, F32, BOOL, STR, ARR, U64, I64, F64 = range(13)
+FIXED = {U8: "B", I8: "b", U16: "H", I16: "h", U32: "I", I32: "i", F32: "f",
+         BOOL: "?", U64: "Q", I64: "q", F64: "d"}
+
+
+class G:
+    """Byte-level GGUF writer (version 1 uses u32 counts/lengths/dims)."""
+
+    def __init__(self, version=3, be=False):
+        self.version, self.e = version, (">" if be else "<")
+
+    def u32(self, v):
+        return struct.pack(self.e + "I", v)
+
+    def u64(self, v):
+        return struct.pack(self.e + "Q", v)
+
+    def count(self, v):
+        return self.u32(v) if self.version == 1 else self.u64(v)
+
+    def s(self, text):
+        b = text.encode("utf-8") if isinstance(text, str) else text
+        return self.count(len(b)) + b
+
+    def value(self, vtype, v):
+        if vtype == STR:
+            return self.s(v)
+        if vtype == ARR:
+            etype, items = v
+            return self.u32(etype) + self.count(len(items)) + b"".join(
+                self.value(etype, x) for x in items)
+        return struct.pack(self.e + FIXED[vtype], v)
+
+    def kv(self, key, vtype, v):
+        return self.s(key) + self.u32(vtype) + self.value(vtype, v)
+
+    def tensor(self, name, dims, ttype, offset):
+        dim_bytes = b"".join(self.u32(d) if self.version == 1 else self.u64(d) for d in dims)
+        return self.s(name) + self.u32(len(dims)) + dim_bytes + self.u32(ttype) + self.u64(offset)
+
+    def file(self, kvs, tensors, data=b"", alignment=32, n_tensors=None, n_kvs=None):
+        body = b"GGUF" + self.u32(self.version)
+        body += self.count(len(tensors) if n_tensors is None else n_tensors)
+        body += self.count(len(kvs) if n_kvs is None else n_kvs)
+        body += b"".join(self.kv(*kv) for kv in kvs)
+        body += b"".join(self.tensor(*t) for t in tensors)
+        body += b"\x00" * ((-len(body)) % alignment)
+        return body + data
+
+
+GF32, GF16, GQ4_0, GQ8_0 = 0, 1, 2, 8
+
+
+def base_kvs(template=None, extra=()):
+    kvs = [("general.architecture", STR, "llama"), ("general.name", STR, "mats-tiny"),
+           ("general.alignment", U32, 32), ("llama.context_length", U32, 2048),
+           ("tokenizer.ggml.tokens", ARR, (STR, ["<s>", "</s>", "hello"])),
+           ("tokenizer.ggml.scores", ARR, (F32, [0.0, 0.0, -1.5])),
+           ("tokenizer.ggml.add_bos_token", BOOL, True)]
+    if template is not None:
+        kvs.append(("tokenizer.chat_template", STR, template))
+    return kvs + list(extra)
+
+
+def base_tensors():
+    # F32 [4,3] = 48 B @0; Q8_0 [32,2] = 2 blocks x 34 = 68 B @64; F16 [8] = 16 B @160
+    return [("token_embd.weight", [4, 3], GF32, 0),
+            ("blk.0.attn_q.weight", [32, 2], GQ8_0, 64),
+            ("output.weight", [8], GF16, 160)]
+
+
+BASE_DATA = bytes(176)
+
+
+def gen_gguf():
+    d = "gguf/"
+    g = G()
+    B, M = templates.BENIGN, templates.MALICIOUS
+    write(d + "benign_v3.gguf", g.file(
+        base_kvs(B["llama3.jinja"], [("tokenizer.chat_template.tool_use", STR, B["qwen2.jinja"])]),
+        base_tensors(), BASE_DATA))
+    write(d + "benign_v2.gguf", G(2).file(base_kvs(B["chatml.jinja"]), base_tensors(), BASE_DATA))
+    write(d + "benign_v1.gguf", G(1).file(base_kvs(B["mistral.jinja"]), base_tensors(), BASE_DATA))
+    write(d + "benign_nested_arrays.gguf", g.file(
+        base_kvs(extra=[("mats.nested", ARR, (ARR, [(U8, [1, 2]), (STR, ["x"]),
+                                                    (ARR, [(I64, [5])])]))]),
+        base_tensors(), BASE_DATA))
+    write(d + "benign_alignment64.gguf", g.file(
+        [("general.alignment", U32, 64)],
+        [("a", [16], GF32, 0), ("b", [16], GF32, 64)], bytes(128), alignment=64))
+    write(d + "big_endian.gguf", G(3, be=True).file(base_kvs(B["gemma.jinja"]), base_tensors(),
+                                                     BASE_DATA))
+    write(d + "malicious_template.gguf", g.file(
+        base_kvs(M["cve_2024_34359_subclasses.jinja"]), base_tensors(), BASE_DATA))
+    write(d + "malicious_named_template.gguf", g.file(
+        base_kvs(B["chatml.jinja"], [("tokenizer.chat_template.rag", STR,
+                                      M["cycler_init_globals.jinja"])]),
+        base_tensors(), BASE_DATA))
+    write(d + "duplicate_template_key.gguf", g.file(
+        base_kvs(B["chatml.jinja"], [("tokenizer.chat_template", STR, M["lipsum_globals.jinja"])]),
+        base_tensors(), BASE_DATA))
+    write(d + "duplicate_tensor.gguf", g.file(
+        base_kvs(), [("a", [4], GF32, 0), ("a", [4], GF32, 32)], bytes(64)))
+    # Declared sizes (llama.cpp GGUF CVEs, Databricks 2024).
+    write(d + "huge_tensor_count.gguf", g.file(base_kvs(), [], n_tensors=2**64 - 1))
+    write(d + "huge_kv_count.gguf", g.file([], [], n_kvs=2**63))
+    write(d + "huge_string.gguf", b"GGUF" + g.u32(3) + g.u64(0) + g.u64(1) + g.u64(2**63) + b"k" + bytes(16))
+    write(d + "huge_array.gguf", b"GGUF" + g.u32(3) + g.u64(0) + g.u64(1) + g.s("arr")
+          + g.u32(ARR) + g.u32(U64) + g.u64(2**62) + bytes(16))
+    write(d + "huge_array_strings.gguf", b"GGUF" + g.u32(3) + g.u64(0) + g.u64(1) + g.s("arr")
+          + g.u32(ARR) + g.u32(STR) + g.u64(2**50) + bytes(16))
+    write(d + "huge_dims.gguf", b"GGUF" + g.u32(3) + g.u64(1) + g.u64(0) + g.s("t")
+          + g.u32(1000) + bytes(64))
+    write(d + "unknown_value_type.gguf", b"GGUF" + g.u32(3) + g.u64(0) + g.u64(2)
+          + g.kv("general.name", STR, "x") + g.s("weird") + g.u32(13) + bytes(8))
+    write(d + "unknown_array_type.gguf", b"GGUF" + g.u32(3) + g.u64(0) + g.u64(1)
+          + g.s("arr") + g.u32(ARR) + g.u32(42) + g.u64(1) + bytes(8))
+    nested = g.u32(U8) + g.u64(0)
+    for _ in range(100):
+        nested = g.u32(ARR) + g.u64(1) + nested
+    write(d + "nested_arrays_deep.gguf", b"GGUF" + g.u32(3) + g.u64(0) + g.u64(1)
+          + g.s("deep") + g.u32(ARR) + nested)
+    # Tensor infos.
+    write(d + "misaligned.gguf", g.file(base_kvs(), [("a", [4], GF32, 8)], bytes(32)))
+    write(d + "past_eof.gguf", g.file(base_kvs(), [("a", [1024], GF32, 0)], bytes(64)))
+    write(d + "offset_overflow.gguf", g.file(base_kvs(), [("a", [8], GF32, 2**64 - 32)], bytes(32)))
+    write(d + "overlap.gguf", g.file(base_kvs(), [("a", [16], GF32, 0), ("b", [16], GF32, 32)],
+                                     bytes(96)))
+    write(d + "too_many_dims.gguf", g.file(base_kvs(), [("a", [1, 1, 1, 1, 4], GF32, 0)], bytes(32)))
+    write(d + "element_overflow.gguf", g.file(base_kvs(), [("a", [2**40, 2**40], GF32, 0)], bytes(32)))
+    write(d + "negative_dim.gguf", g.file(base_kvs(), [("a", [2**63 + 1], GF32, 0)], bytes(32)))
+    write(d + "block_mismatch.gguf", g.file(base_kvs(), [("a", [33], GQ4_0, 0)], bytes(64)))
+    write(d + "unknown_ggml_type.gguf", g.file(base_kvs(), [("a", [4], 99, 0)], bytes(32)))
+    write(d + "bad_alignment.gguf", g.file([("general.alignment", U32, 48)],
+                                           [("a", [4], GF32, 0)], bytes(32)))
+    write(d + "alignment_u64.gguf", g.file([("general.alignment", U64, 32)],
+                                           [("a", [4], GF32, 0)], bytes(32)))
+    write(d + "bad_magic.gguf", b"GGUG" + g.u32(3) + bytes(16))
+    write(d + "bad_version.gguf", b"GGUF" + g.u32(7) + bytes(16))
+    full = g.file(base_kvs(B["llama3.jinja"]), base_tensors(), BASE_DATA)
+    write(d + "truncated_kv.gguf", full[:200])
+    write(d + "truncated_magic.gguf", b"GG")
+
+
 def main():
     gen_jinja()
     gen_safetensors()
+    gen_gguf()
 
 
 if __name__ == "__main__":
