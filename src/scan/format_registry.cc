@@ -8,7 +8,9 @@
 #include "mats/archive/archive.h"
 #include "mats/numpy/npy.h"
 #include "mats/zip/zip.h"
+#include "mats/gguf/gguf.h"
 #include "mats/jinja/jinja.h"
+#include "mats/safetensors/safetensors.h"
 
 namespace mats::scan {
 
@@ -17,6 +19,7 @@ std::span<const FormatHandler* const> AllFormats() {
       // Strong-magic containers and formats first; add handlers here.
       &zip::ZipHandler(), &numpy::NpyHandler(),
       &archive::SevenZipHandler(), &archive::GzipHandler(), &archive::Bzip2Handler(), &archive::XzHandler(), &archive::ZstdHandler(), &archive::Lz4Handler(), &archive::LzmaHandler(), &archive::TarHandler(), &archive::ZlibHandler(),
+      &safetensors::SafetensorsHandler(), &gguf::GgufHandler(),
       &jinja::JinjaHandler(), &jinja::TokenizerConfigHandler(),
       // Fallbacks last:
       &TextFormat(),

@@ -9,7 +9,9 @@
 #include "mats/numpy/npy.h"
 #include "mats/pytorch/layout.h"
 #include "mats/zip/zip.h"
+#include "mats/gguf/gguf.h"
 #include "mats/jinja/jinja.h"
+#include "mats/safetensors/safetensors.h"
 
 namespace mats::scan {
 namespace {
@@ -20,7 +22,7 @@ using PolicyFn = std::span<const PolicyEntry> (*)();
 constexpr RulesFn kRuleTables[] = {
     &ScanRules,
     &zip::ZipRules, &archive::ArchiveRules, &numpy::NumpyRules, &pytorch::PytorchRules,
-    &jinja::JinjaRules,
+    &jinja::JinjaRules, &safetensors::SafetensorsRules, &gguf::GgufRules,
     // add module rule tables here
 };
 
