@@ -11,6 +11,7 @@
 #include "mats/gguf/gguf.h"
 #include "mats/jinja/jinja.h"
 #include "mats/safetensors/safetensors.h"
+#include "mats/pickle/pickle.h"
 
 namespace mats::scan {
 
@@ -20,6 +21,7 @@ std::span<const FormatHandler* const> AllFormats() {
       &zip::ZipHandler(), &numpy::NpyHandler(),
       &archive::SevenZipHandler(), &archive::GzipHandler(), &archive::Bzip2Handler(), &archive::XzHandler(), &archive::ZstdHandler(), &archive::Lz4Handler(), &archive::LzmaHandler(), &archive::TarHandler(), &archive::ZlibHandler(),
       &safetensors::SafetensorsHandler(), &gguf::GgufHandler(),
+      &pickle::PickleHandler(),
       &jinja::JinjaHandler(), &jinja::TokenizerConfigHandler(),
       // Fallbacks last:
       &TextFormat(),

@@ -12,6 +12,7 @@
 #include "mats/gguf/gguf.h"
 #include "mats/jinja/jinja.h"
 #include "mats/safetensors/safetensors.h"
+#include "mats/pickle/pickle.h"
 
 namespace mats::scan {
 namespace {
@@ -23,11 +24,13 @@ constexpr RulesFn kRuleTables[] = {
     &ScanRules,
     &zip::ZipRules, &archive::ArchiveRules, &numpy::NumpyRules, &pytorch::PytorchRules,
     &jinja::JinjaRules, &safetensors::SafetensorsRules, &gguf::GgufRules,
+    &pickle::PickleRules,
     // add module rule tables here
 };
 
 constexpr PolicyFn kPolicyTables[] = {
     &ScanPolicyEntries,
+    &pickle::PicklePolicyEntries,
     // add module default policy entries here
 };
 
