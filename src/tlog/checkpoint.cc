@@ -16,12 +16,18 @@ bool HasControlChar(std::string_view s) {
   });
 }
 
-Status CheckOrigin(std::string_view origin) {
+// Parsing accepts any non-empty printable UTF-8 origin (Go's sumdb uses
+// "go.sum database tree"); logs we run must use a key-name-like origin
+// (`strict`: no spaces, no '+').
+Status CheckOrigin(std::string_view origin, bool strict) {
   if (origin.empty()) return InvalidArgument("checkpoint: empty origin");
-  if (!IsValidUtf8(origin) || HasControlChar(origin) ||
-      origin.find(' ') != std::string_view::npos || origin.find('+') != std::string_view::npos) {
-    return InvalidArgument("checkpoint: origin {} has a space, '+', control character or bad utf-8",
+  if (!IsValidUtf8(origin) || HasControlChar(origin)) {
+    return InvalidArgument("checkpoint: origin {} has a control character or bad utf-8",
                            EscapePreview(origin));
+  }
+  if (strict && (origin.find(' ') != std::string_view::npos ||
+                 origin.find('+') != std::string_view::npos)) {
+    return InvalidArgument("checkpoint: origin {} contains a space or '+'", EscapePreview(origin));
   }
   return Status::Ok();
 }
@@ -37,7 +43,7 @@ Status CheckExtension(std::string_view ext) {
 }  // namespace
 
 Status ValidateCheckpoint(const Checkpoint& cp) {
-  MATS_RETURN_IF_ERROR(CheckOrigin(cp.origin));
+  MATS_RETURN_IF_ERROR(CheckOrigin(cp.origin, /*strict=*/true));
   if (cp.extensions.size() > kMaxCheckpointExtensions) {
     return InvalidArgument("checkpoint: {} extension lines, at most {}", cp.extensions.size(),
                            kMaxCheckpointExtensions);
@@ -79,7 +85,7 @@ Result<Checkpoint> ParseCheckpoint(std::string_view text) {
   }
   Checkpoint cp;
   auto [origin_off, origin] = lines[0];
-  if (Status s = CheckOrigin(origin); !s.ok()) {
+  if (Status s = CheckOrigin(origin, /*strict=*/false); !s.ok()) {
     return Malformed(origin_off, "{}", s.message());
   }
   cp.origin = std::string(origin);

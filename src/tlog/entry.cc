@@ -305,12 +305,15 @@ Result<LogEntry> EntryFromJson(const nlohmann::json& j) {
   for (std::string_view k : kKeys) {
     if (!j.contains(std::string(k))) return InvalidArgument("log entry json: missing key {}", k);
   }
+  auto non_negative = [](const nlohmann::json& v) {
+    return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+  };
   const auto& version = j["version"];
-  if (!version.is_number_unsigned() || version.get<uint64_t>() != 1) {
+  if (!non_negative(version) || version.get<uint64_t>() != 1) {
     return InvalidArgument("log entry json: version must be 1");
   }
   if (!j["type"].is_string() || !j["subject"].is_string() || !j["actor"].is_string() ||
-      !j["timestamp_ms"].is_number_unsigned() || !j["digests"].is_array()) {
+      !non_negative(j["timestamp_ms"]) || !j["digests"].is_array()) {
     return InvalidArgument("log entry json: wrong value type");
   }
   LogEntry e;

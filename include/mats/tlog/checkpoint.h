@@ -10,7 +10,8 @@
 //                         OpenCheckpoint(note, log_verifier, {}));
 //
 // Text layout:
-//   <origin>\n        non-empty, valid UTF-8, no spaces/control chars, no '+'
+//   <origin>\n        non-empty, valid UTF-8, no control chars (logs run by
+//                     mats also use no spaces and no '+': ValidateCheckpoint)
 //   <size>\n          ASCII decimal uint64, no leading zeros ("0" if empty)
 //   <root>\n          standard padded base64 of the 32-byte root hash
 //   [<extension>\n]*  non-empty lines, kept verbatim
@@ -43,11 +44,13 @@ struct Checkpoint {
 
 // Checkpoint text. REQUIRES: ValidateCheckpoint(cp).ok().
 std::string FormatCheckpoint(const Checkpoint& cp);
-// kInvalidArgument if origin or an extension is not valid.
+// kInvalidArgument if the origin (non-empty, printable UTF-8, no space, no
+// '+') or an extension line is not valid.
 Status ValidateCheckpoint(const Checkpoint& cp);
 
 // Strict parse of checkpoint text (the note text, not the whole note).
-// kMalformed with offset for: missing lines, bad origin, size with leading
+// kMalformed with offset for: missing lines, empty or non-printable origin
+// (spaces are accepted here, as in "go.sum database tree"), size with leading
 // zeros / non-digits / overflow, root not 32 bytes of padded base64, empty
 // extension line, missing final '\n', invalid UTF-8 or control characters;
 // kLimitExceeded past kMaxCheckpointBytes or kMaxCheckpointExtensions.
