@@ -1,0 +1,112 @@
+// Signing and verifying models and datasets in the OMS format.
+//
+//   SignRequest req{.model_path = "llama", .signature_path = "llama/model.sig"};
+//   MATS_ASSIGN_OR_RETURN(SignResult r, SignModel(req, key, /*chain=*/{}));
+//   MATS_RETURN_IF_ERROR(WriteFileAtomic(req.signature_path, r.bundle_json));
+//
+//   VerifyRequest v{.model_path = "llama", .signature_path = "llama/model.sig"};
+//   v.mode = VerifyMode::kKey;  v.public_key = ...;
+//   MATS_ASSIGN_OR_RETURN(VerifyReport rep, VerifyModel(v));
+//   if (!rep.verified) ...  // rep.failure, rep.diff, rep.reasons
+//
+// VerifyModel returns an error Status only when its inputs cannot be read
+// (missing model, malformed bundle or statement, unreadable file); every
+// verification outcome, good or bad, is a VerifyReport.
+#ifndef MATS_SIGN_SIGNER_H_
+#define MATS_SIGN_SIGNER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mats/core/limits.h"
+#include "mats/core/result.h"
+#include "mats/hash/hasher.h"
+#include "mats/hash/manifest.h"
+#include "mats/sign/bundle.h"
+#include "mats/sign/keys.h"
+
+namespace mats::sign {
+
+struct SignRequest {
+  std::string model_path;
+  std::string signature_path;  // ignored while hashing when inside the model
+  hash::HashOptions hashing;
+  // Refuse to sign a model without any file (OMS spec); allowed with this.
+  bool allow_empty = false;
+};
+
+struct SignResult {
+  std::string bundle_json;
+  hash::Manifest manifest;
+};
+
+// Hashes the model and signs it with `key`. With a non-empty `chain`
+// (DER, leaf first) the bundle carries x509CertificateChain and the leaf's
+// public key must be `key`'s; otherwise publicKey.hint.
+Result<SignResult> SignModel(const SignRequest& req, const PrivateKey& key,
+                             const std::vector<Bytes>& chain);
+
+enum class VerifyMode : uint8_t { kKey, kCertificate };
+
+// Who may have signed (certificate mode). At least one rule is required
+// unless `any` is set (a deliberate, greppable opt-out).
+struct IdentityPolicy {
+  std::vector<std::string> identities;  // exact match against any SAN
+  std::string subject;                  // exact RFC 2253 subject
+  bool any = false;
+};
+
+struct VerifyRequest {
+  std::string model_path;
+  std::string signature_path;
+  VerifyMode mode = VerifyMode::kKey;
+  std::optional<PublicKey> public_key;   // kKey
+  std::vector<Bytes> trust_anchors;      // kCertificate (DER)
+  IdentityPolicy identity;               // kCertificate
+  // Verifier's own ignore paths, added to the signer's.
+  std::vector<std::string> ignore_paths;
+  bool ignore_git_paths = true;
+  // Policy: fail when a signer-supplied ignore path (other than the git
+  // defaults and the signature file) names something present in the model.
+  bool refuse_ignore_paths = false;
+  // Policy: unknown predicate fields are failures unless allowed.
+  bool allow_unknown_fields = false;
+  size_t threads = 0;
+  hash::ProgressFn progress;
+  Limits limits;
+};
+
+struct VerifyReport {
+  bool verified = false;
+  // Empty when verified; otherwise one of "bad signature", "untrusted key",
+  // "untrusted certificate", "identity mismatch", "policy",
+  // "manifest mismatch".
+  std::string failure;
+  std::vector<std::string> reasons;  // human-readable details
+  std::string signer;                // key hint or certificate subject/SANs
+  std::string model_name;
+  std::string root_digest;           // hex, from the statement
+  hash::Method method = hash::Method::kFiles;
+  hash::HashAlgorithm algorithm = hash::HashAlgorithm::kSha256;
+  uint64_t shard_size = 0;
+  size_t resources = 0;
+  bool legacy = false;
+  std::vector<std::string> signer_ignore_paths;
+  std::vector<std::string> unknown_fields;
+  std::vector<std::string> warnings;
+  hash::ManifestDiff diff;
+};
+
+Result<VerifyReport> VerifyModel(const VerifyRequest& req);
+
+// Renderings for the CLI.
+std::string VerifyReportText(const VerifyReport& r);
+std::string VerifyReportJson(const VerifyReport& r);
+
+// Python repr() of bytes, as signed by model_signing 0.2 (legacy PAE).
+std::string PythonBytesRepr(ByteSpan data);
+
+}  // namespace mats::sign
+
+#endif  // MATS_SIGN_SIGNER_H_

@@ -1,0 +1,342 @@
+#include "mats/sign/signer.h"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include <fmt/ranges.h>
+
+#include "mats/core/encoding.h"
+#include "mats/core/json.h"
+#include "mats/core/mapped_file.h"
+#include "mats/sign/x509.h"
+
+namespace mats::sign {
+
+namespace {
+
+std::string AbsPath(const std::string& p) {
+  char* real = realpath(p.c_str(), nullptr);
+  if (real == nullptr) return "";
+  std::string out = real;
+  free(real);  // NOLINT: realpath's malloc'd buffer
+  return out;
+}
+
+std::string Basename(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  size_t slash = s.rfind('/');
+  return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
+std::string Dirname(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  size_t slash = s.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : s.substr(0, slash);
+}
+
+// The signature file relative to the model root, or "" when it is outside.
+std::string SignatureInsideModel(const std::string& model, const std::string& sig) {
+  std::string root = AbsPath(model);
+  std::string dir = AbsPath(Dirname(sig));
+  if (root.empty() || dir.empty()) return "";
+  std::string full = dir == "/" ? "/" + Basename(sig) : dir + "/" + Basename(sig);
+  if (full.size() > root.size() && full.compare(0, root.size(), root) == 0 &&
+      full[root.size()] == '/')
+    return full.substr(root.size() + 1);
+  return "";
+}
+
+bool SameKey(EVP_PKEY* a, EVP_PKEY* b) { return EVP_PKEY_eq(a, b) == 1; }
+
+}  // namespace
+
+std::string PythonBytesRepr(ByteSpan data) {
+  bool has_single = false, has_double = false;
+  for (uint8_t c : data) {
+    has_single = has_single || c == '\'';
+    has_double = has_double || c == '"';
+  }
+  char quote = (has_single && !has_double) ? '"' : '\'';
+  std::string out = "b";
+  out.push_back(quote);
+  for (uint8_t c : data) {
+    if (c == static_cast<uint8_t>(quote) || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back(quote);
+  return out;
+}
+
+Result<SignResult> SignModel(const SignRequest& req, const PrivateKey& key,
+                             const std::vector<Bytes>& chain) {
+  hash::HashOptions ho = req.hashing;
+  std::string sig_rel = SignatureInsideModel(req.model_path, req.signature_path);
+  if (!sig_rel.empty()) ho.ignore_paths.push_back(sig_rel);
+  Bundle b;
+  if (!chain.empty()) {
+    MATS_ASSIGN_OR_RETURN(PublicKey leaf_key, CertificatePublicKey(chain[0]));
+    if (!SameKey(leaf_key.raw(), key.raw()))
+      return InvalidArgument(
+          "sign: the private key does not match the signing certificate's public key");
+    b.kind = MaterialKind::kX509CertificateChain;
+    b.certificates = chain;
+  } else {
+    b.kind = MaterialKind::kPublicKey;
+    b.hint = key.public_key().Hint();
+  }
+  MATS_ASSIGN_OR_RETURN(hash::Manifest m, hash::HashModel(req.model_path, ho));
+  if (m.resources.empty() && !req.allow_empty)
+    return InvalidArgument("sign: the model has no files to sign");
+  std::string statement = BuildStatement(m);
+  b.payload.assign(statement.begin(), statement.end());
+  MATS_ASSIGN_OR_RETURN(b.signature, key.Sign(Pae(kInTotoPayloadType, b.payload)));
+  SignResult out;
+  out.bundle_json = SerializeBundle(b);
+  out.manifest = std::move(m);
+  return out;
+}
+
+namespace {
+
+void Fail(VerifyReport& r, std::string_view failure, std::string reason) {
+  if (r.failure.empty()) r.failure = std::string(failure);
+  r.reasons.push_back(std::move(reason));
+}
+
+// Checks the DSSE signature with `key`; tries the model_signing 0.2 legacy
+// PAE for legacy statements.
+Status CheckSignature(const PublicKey& key, const Bundle& b, bool legacy) {
+  Status s = key.Verify(Pae(b.payload_type, b.payload), b.signature);
+  if (s.ok() || !legacy) return s;
+  std::string legacy_pae = fmt::format("DSSEV1 {} {} {} ", b.payload_type.size(),
+                                       b.payload_type, b.payload.size()) +
+                           PythonBytesRepr(b.payload);
+  // Certificates of that era hash with SHA-256 on every curve.
+  const auto* msg = reinterpret_cast<const uint8_t*>(legacy_pae.data());  // NOLINT
+  Status l = key.Verify({msg, legacy_pae.size()}, b.signature);
+  return l.ok() ? l : s;
+}
+
+bool PathExists(const std::string& p) {
+  struct stat st {};
+  return lstat(p.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
+  VerifyReport r;
+  uint64_t cap = std::min<uint64_t>(kMaxBundleBytes, req.limits.max_json_bytes);
+  MATS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(req.signature_path, cap));
+  MATS_ASSIGN_OR_RETURN(Bundle b, ParseBundle(text, req.limits));
+  MATS_ASSIGN_OR_RETURN(SignedStatement st, ParseStatement(b.payload, req.limits));
+  r.legacy = st.legacy;
+  r.model_name = st.subject_name;
+  r.root_digest = HexEncode(st.root_digest);
+  r.method = st.manifest.method;
+  r.algorithm = st.manifest.algorithm;
+  r.shard_size = st.manifest.method == hash::Method::kShards ? st.manifest.shard_size : 0;
+  r.resources = st.manifest.resources.size();
+  r.signer_ignore_paths = st.manifest.ignore_paths;
+  r.unknown_fields = st.unknown_fields;
+  r.warnings = st.warnings;
+
+  // 1. Who signed, and is the signature good?
+  if (req.mode == VerifyMode::kKey) {
+    if (!req.public_key) return InvalidArgument("verify: no public key given");
+    if (b.kind != MaterialKind::kPublicKey)
+      return InvalidArgument(
+          "verify: the signature was made with a certificate; use `mats verify certificate`");
+    const PublicKey& key = *req.public_key;
+    r.signer = fmt::format("key {} (hint {})", CurveName(key.curve()), key.Hint());
+    if (b.legacy_raw_key)
+      r.warnings.push_back("pre-1.1.0 bundle: publicKey.rawBytes instead of a key hint");
+    if (!b.hint.empty() && b.hint != key.Hint()) {
+      Fail(r, "untrusted key",
+           fmt::format("the bundle's key hint {} does not match the given public key ({})",
+                       EscapePreview(b.hint), key.Hint()));
+      return r;
+    }
+    Status s = CheckSignature(key, b, st.legacy);
+    if (!s.ok()) {
+      Fail(r, "bad signature", s.message());
+      return r;
+    }
+  } else {
+    if (b.kind != MaterialKind::kX509CertificateChain)
+      return InvalidArgument(
+          "verify: the signature has no x509CertificateChain; use `mats verify key`");
+    MATS_ASSIGN_OR_RETURN(CertificateInfo info, ReadCertificateInfo(b.certificates[0]));
+    r.signer = fmt::format("certificate subject \"{}\" SAN [{}] issuer \"{}\"",
+                           EscapePreview(info.subject, 200),
+                           EscapePreview(fmt::format("{}", fmt::join(info.sans, ", ")), 200),
+                           EscapePreview(info.issuer, 200));
+    Status chain = VerifyCertificateChain(b.certificates, req.trust_anchors, std::nullopt);
+    if (!chain.ok()) {
+      if (chain.code() != ErrorCode::kVerificationFailed) return chain;
+      Fail(r, "untrusted certificate", chain.message());
+      return r;
+    }
+    const IdentityPolicy& id = req.identity;
+    if (!id.any && id.identities.empty() && id.subject.empty())
+      return InvalidArgument(
+          "verify: certificate mode needs an identity policy (--identity, --subject, or "
+          "--any-identity)");
+    if (!id.any) {
+      bool ok = true;
+      if (!id.identities.empty()) {
+        bool match = false;
+        for (const std::string& want : id.identities)
+          for (const std::string& san : info.sans) match = match || san == want;
+        if (!match) {
+          ok = false;
+          Fail(r, "identity mismatch",
+               fmt::format("no certificate SAN in [{}] is an allowed identity",
+                           EscapePreview(fmt::format("{}", fmt::join(info.sans, ", ")), 200)));
+        }
+      }
+      if (!id.subject.empty() && info.subject != id.subject) {
+        ok = false;
+        Fail(r, "identity mismatch",
+             fmt::format("certificate subject \"{}\" is not \"{}\"",
+                         EscapePreview(info.subject, 200), EscapePreview(id.subject, 200)));
+      }
+      if (!ok) return r;
+    }
+    MATS_ASSIGN_OR_RETURN(PublicKey leaf_key, CertificatePublicKey(b.certificates[0]));
+    Status s = CheckSignature(leaf_key, b, st.legacy);
+    if (!s.ok()) {
+      Fail(r, "bad signature", s.message());
+      return r;
+    }
+  }
+
+  // 2. Policy on what the signer chose.
+  if (!st.unknown_fields.empty() && !req.allow_unknown_fields)
+    Fail(r, "policy",
+         fmt::format("unknown predicate fields: {} (allow with --allow-unknown-fields)",
+                     fmt::join(st.unknown_fields, ", ")));
+  std::string sig_rel = SignatureInsideModel(req.model_path, req.signature_path);
+  hash::HashOptions ho;
+  ho.method = st.manifest.method;
+  ho.algorithm = st.manifest.algorithm;
+  ho.shard_size = st.manifest.shard_size;
+  ho.allow_symlinks = st.manifest.allow_symlinks;
+  ho.ignore_git_paths = req.ignore_git_paths;
+  ho.threads = req.threads;
+  ho.progress = req.progress;
+  ho.max_files = req.limits.max_files;
+  ho.ignore_paths = req.ignore_paths;
+  if (!sig_rel.empty()) ho.ignore_paths.push_back(sig_rel);
+  std::set<std::string> benign(hash::DefaultGitIgnorePaths().begin(),
+                               hash::DefaultGitIgnorePaths().end());
+  benign.insert(Basename(req.signature_path));
+  if (!sig_rel.empty()) benign.insert(sig_rel);
+  std::string root_abs = AbsPath(req.model_path);
+  for (const std::string& p : st.manifest.ignore_paths) {
+    if (!hash::ValidateRelativePath(p, false).ok()) {
+      r.warnings.push_back("ignored junk signer ignore path \"" + EscapePreview(p) + "\"");
+      continue;
+    }
+    ho.ignore_paths.push_back(p);
+    if (req.refuse_ignore_paths && !benign.count(p) && !root_abs.empty() &&
+        PathExists(root_abs + "/" + p))
+      Fail(r, "policy",
+           fmt::format("the signer excluded \"{}\", which exists in the model and would go "
+                       "unverified (--refuse-ignore-paths)",
+                       EscapePreview(p, 200)));
+  }
+  if (!r.failure.empty()) return r;
+
+  // 3. Recompute and compare.
+  MATS_ASSIGN_OR_RETURN(hash::Manifest actual, hash::HashModel(req.model_path, ho));
+  std::vector<hash::Resource> expected = st.manifest.resources;
+  if (actual.single_file && expected.size() == 1 && expected[0].path != "." &&
+      expected[0].path == Basename(req.model_path)) {
+    expected[0].path = ".";  // spec-draft single-file naming
+  }
+  r.diff = hash::CompareManifests(expected, actual.resources);
+  if (!r.diff.empty()) {
+    Fail(r, "manifest mismatch",
+         fmt::format("{} missing, {} extra, {} changed", r.diff.missing.size(),
+                     r.diff.extra.size(), r.diff.changed.size()));
+    return r;
+  }
+  r.verified = true;
+  return r;
+}
+
+std::string VerifyReportText(const VerifyReport& r) {
+  std::string out;
+  out += fmt::format("{}: {}\n", r.verified ? "VERIFIED" : "FAILED",
+                     r.verified ? r.model_name : r.failure);
+  for (const std::string& s : r.reasons) out += fmt::format("  reason: {}\n", s);
+  if (!r.signer.empty()) out += fmt::format("  signer: {}\n", r.signer);
+  out += fmt::format("  model: {}  root digest: {}\n", EscapePreview(r.model_name, 128),
+                     r.root_digest);
+  out += fmt::format("  serialization: {} {}{} ({} resources){}\n", hash::MethodName(r.method),
+                     hash::HashAlgorithmName(r.algorithm),
+                     r.shard_size ? fmt::format(" shard_size={}", r.shard_size) : "",
+                     r.resources, r.legacy ? " [legacy v0.1 predicate]" : "");
+  if (!r.signer_ignore_paths.empty()) {
+    std::vector<std::string> esc;
+    for (auto& p : r.signer_ignore_paths) esc.push_back(EscapePreview(p, 128));
+    out += fmt::format("  signer ignore_paths: {}\n", fmt::join(esc, ", "));
+  }
+  for (auto& f : r.unknown_fields) out += fmt::format("  unknown predicate field: {}\n", f);
+  for (auto& w : r.warnings) out += fmt::format("  warning: {}\n", w);
+  for (auto& m : r.diff.missing) out += fmt::format("  missing: {}\n", EscapePreview(m, 256));
+  for (auto& e : r.diff.extra) out += fmt::format("  extra:   {}\n", EscapePreview(e, 256));
+  for (auto& c : r.diff.changed)
+    out += fmt::format("  changed: {}\n    expected {}\n    actual   {}\n",
+                       EscapePreview(c.name, 256), HexEncode(c.expected), HexEncode(c.actual));
+  return out;
+}
+
+std::string VerifyReportJson(const VerifyReport& r) {
+  nlohmann::json changed = nlohmann::json::array();
+  for (auto& c : r.diff.changed)
+    changed.push_back({{"name", c.name},
+                       {"expected", HexEncode(c.expected)},
+                       {"actual", HexEncode(c.actual)}});
+  nlohmann::json j = {
+      {"schema", "mats-verify/1"},
+      {"verified", r.verified},
+      {"failure", r.failure},
+      {"reasons", r.reasons},
+      {"signer", r.signer},
+      {"model_name", r.model_name},
+      {"root_digest", r.root_digest},
+      {"serialization",
+       {{"method", hash::MethodName(r.method)},
+        {"hash_type", hash::HashAlgorithmName(r.algorithm)},
+        {"shard_size", r.shard_size}}},
+      {"resources", r.resources},
+      {"legacy_predicate", r.legacy},
+      {"signer_ignore_paths", r.signer_ignore_paths},
+      {"unknown_fields", r.unknown_fields},
+      {"warnings", r.warnings},
+      {"missing", r.diff.missing},
+      {"extra", r.diff.extra},
+      {"changed", changed}};
+  return DumpJson(j, 2) + "\n";
+}
+
+}  // namespace mats::sign
