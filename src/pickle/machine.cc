@@ -228,17 +228,70 @@ constexpr size_t kMaxNameBytes = 4096;
 constexpr size_t kPreviewBytes = 240;
 constexpr uint32_t kMaxCallReportsPerName = 3;
 
+// The items of one arena object, stored in the stream's shared value pool
+// (no allocation per object). Growth copies the items to the end of the
+// pool; the abandoned slots stay until the stream ends (at most doubling).
+// References into the pool are invalidated by any growth.
+class Items {
+ public:
+  explicit Items(std::vector<Val>* pool) : pool_(pool) {}
+  size_t size() const { return len_; }
+  bool empty() const { return len_ == 0; }
+  const Val& operator[](size_t i) const { return (*pool_)[begin_ + i]; }
+  Val& operator[](size_t i) { return (*pool_)[begin_ + i]; }
+  const Val& front() const { return (*this)[0]; }
+  auto begin() const { return pool_->cbegin() + begin_; }
+  auto end() const { return pool_->cbegin() + begin_ + len_; }
+  void push_back(const Val& v) {
+    if (len_ == cap_) Grow(std::max<size_t>(4, 2 * size_t{cap_}));
+    (*pool_)[begin_ + len_] = v;
+    ++len_;
+  }
+  // Makes room for `n` more items without intermediate growth.
+  void reserve_more(size_t n) {
+    if (len_ + n > cap_) Grow(len_ + n);
+  }
+  template <typename It>
+  void assign(It first, It last) {
+    size_t n = static_cast<size_t>(last - first);
+    begin_ = static_cast<uint32_t>(pool_->size());
+    pool_->insert(pool_->end(), first, last);
+    len_ = cap_ = static_cast<uint32_t>(n);
+  }
+  Items& operator=(std::initializer_list<Val> vals) {
+    assign(vals.begin(), vals.end());
+    return *this;
+  }
+  Items& operator=(const std::vector<Val>& vals) {
+    assign(vals.begin(), vals.end());
+    return *this;
+  }
+
+ private:
+  void Grow(size_t cap) {
+    auto new_begin = static_cast<uint32_t>(pool_->size());
+    pool_->resize(pool_->size() + cap);
+    for (uint32_t i = 0; i < len_; ++i) {
+      (*pool_)[new_begin + i] = (*pool_)[begin_ + i];
+    }
+    begin_ = new_begin;
+    cap_ = static_cast<uint32_t>(cap);
+  }
+  std::vector<Val>* pool_;
+  uint32_t begin_ = 0;
+  uint32_t len_ = 0;
+  uint32_t cap_ = 0;
+};
+
 struct Obj {
+  explicit Obj(std::vector<Val>* pool) : items(pool) {}
   Kind kind = Kind::kUnknown;
   uint8_t how = 0;        // kCall: creating opcode
   bool has_setstate = false;
   uint32_t name = kNoName;  // kGlobal: index into names_
-  uint64_t offset = 0;
   uint64_t count = 0;       // containers: items (dict: pairs)
-  std::vector<Val> items;   // containers (capped); kCall: callee, args
+  Items items;              // containers (capped); kCall: callee, args
                             // [, kwargs]; kPersId: pid
-  Val state{Kind::kEmpty};  // kCall: last BUILD state
-  Val setstate{Kind::kEmpty};
 };
 
 struct NameInfo {
@@ -506,6 +559,7 @@ class Machine {
   Status Build(ByteReader& r, uint64_t op_off);
   Status JoblibArray(ByteReader& r, uint32_t wrapper, uint64_t op_off);
   Status Step(ByteReader& r, uint8_t code, uint64_t op_off, bool* stop);
+  bool FastStep(ByteSpan rest, uint8_t code, size_t* consumed);
 
   ByteSpan data_;
   ScanContext& ctx_;
@@ -524,6 +578,10 @@ class Machine {
   std::unordered_map<uint64_t, Val> memo_sparse_;
   uint64_t memo_count_ = 0;
   std::vector<Obj> arena_;
+  std::vector<Val> pool_;  // items of arena objects
+  // kCall objects: last BUILD state, and a __setstate__ installed by BUILD.
+  std::unordered_map<uint32_t, Val> state_;
+  std::unordered_map<uint32_t, Val> setstate_;
   std::vector<NameInfo> names_;
   std::unordered_map<std::string, uint32_t> name_cache_;
   bool frame_active_ = false;
@@ -698,11 +756,9 @@ void Machine::FlushStream() {
 // ---------------------------------------------------------------------------
 // Values.
 
-uint32_t Machine::NewObj(Kind kind, uint64_t offset) {
-  arena_.emplace_back();
-  Obj& o = arena_.back();
-  o.kind = kind;
-  o.offset = offset;
+uint32_t Machine::NewObj(Kind kind, uint64_t /*offset*/) {
+  arena_.emplace_back(&pool_);
+  arena_.back().kind = kind;
   return static_cast<uint32_t>(arena_.size() - 1);
 }
 
@@ -1063,14 +1119,14 @@ Status Machine::Build(ByteReader& r, uint64_t op_off) {
   // A previous BUILD installed an instance attribute __setstate__: this BUILD
   // calls it with `state` (the "BUILD twice" gadget).
   if (arena_[idx].has_setstate) {
-    Val setstate = arena_[idx].setstate;
+    Val setstate = setstate_[idx];
     uint32_t t = NewObj(Kind::kTuple, op_off);
     arena_[t].items = {state};
     arena_[t].count = 1;
     ReportCall(setstate, ObjVal(Kind::kTuple, t), op_off,
                "BUILD (__setstate__ installed by an earlier BUILD)");
   }
-  arena_[idx].state = state;
+  state_[idx] = state;
   const Val* state_dict = nullptr;
   Val dict_val{};
   if (state.kind == Kind::kDict) {
@@ -1084,7 +1140,7 @@ Status Machine::Build(ByteReader& r, uint64_t op_off) {
     state_dict = DictGet(d, "__setstate__");
     if (state_dict != nullptr) {
       arena_[idx].has_setstate = true;
-      arena_[idx].setstate = *state_dict;
+      setstate_[idx] = *state_dict;
     }
   }
   // joblib: a NumpyArrayWrapper is followed by its array bytes.
@@ -1113,7 +1169,7 @@ Status Machine::JoblibArray(ByteReader& r, uint32_t wrapper, uint64_t op_off) {
                          "the NumpyArrayWrapper at offset {}: {}",
                          op_off, why);
   };
-  Val state = arena_[wrapper].state;
+  Val state = state_.count(wrapper) != 0 ? state_[wrapper] : Val{Kind::kEmpty};
   if (state.kind != Kind::kDict) return fail("state is not a dict");
   const Obj& d = arena_[state.u];
   const Val* shape = DictGet(d, "shape");
@@ -1169,8 +1225,9 @@ Status Machine::JoblibArray(ByteReader& r, uint32_t wrapper, uint64_t op_off) {
         }
       }
     }
-    if (c.state.kind == Kind::kTuple) {
-      const Obj& s = arena_[c.state.u];
+    auto cs = state_.find(static_cast<uint32_t>(dtype->u));
+    if (cs != state_.end() && cs->second.kind == Kind::kTuple) {
+      const Obj& s = arena_[cs->second.u];
       if (s.items.size() >= 8) {
         const Val& elsize = s.items[5];
         const Val& flags = s.items[7];
@@ -1491,10 +1548,9 @@ Status Machine::Step(ByteReader& r, uint8_t code, uint64_t op_off,
         size_t cap = want == Kind::kDict   ? 2 * kMaxDictPairs
                      : want == Kind::kSet ? kMaxSetItems
                                           : kMaxListItems;
-        for (const Val& v : items) {
-          if (o.items.size() >= cap) break;
-          o.items.push_back(v);
-        }
+        size_t take = std::min(items.size(), cap - std::min(cap, o.items.size()));
+        o.items.reserve_more(take);
+        for (size_t i = 0; i < take; ++i) o.items.push_back(items[i]);
         o.count += is_dict_op ? items.size() / 2 : items.size();
       }
       // Otherwise the loader calls the target's append/extend/__setitem__/
@@ -1699,6 +1755,100 @@ Status Machine::Step(ByteReader& r, uint8_t code, uint64_t op_off,
 
 // ---------------------------------------------------------------------------
 
+bool Machine::FastStep(ByteSpan rest, uint8_t code, size_t* consumed) {
+  if (stack_.size() + 1 >= limits_.max_stack_items) return false;
+  size_t fence = marks_.empty() ? 0 : marks_.back();
+  switch (code) {
+    case op::kMemoize: {
+      if (stack_.size() <= fence || memo_count_ >= limits_.max_memo_entries ||
+          memo_count_ >= memo_dense_.size() + 4096 || !memo_sparse_.empty()) {
+        return false;
+      }
+      if (memo_count_ >= memo_dense_.size()) {
+        memo_dense_.resize(memo_count_ + 1, Val{Kind::kEmpty});
+      }
+      if (memo_dense_[memo_count_].kind != Kind::kEmpty) return false;
+      memo_dense_[memo_count_] = stack_.back();
+      ++memo_count_;
+      return true;
+    }
+    case op::kBinGet: {
+      if (rest.empty()) return false;
+      uint8_t i = rest[0];
+      if (i >= memo_dense_.size() || memo_dense_[i].kind == Kind::kEmpty) {
+        return false;
+      }
+      stack_.push_back(memo_dense_[i]);
+      *consumed = 1;
+      return true;
+    }
+    case op::kBinInt1:
+      if (rest.empty()) return false;
+      stack_.push_back(MakeInt(rest[0]));
+      *consumed = 1;
+      return true;
+    case op::kBinInt2:
+      if (rest.size() < 2) return false;
+      stack_.push_back(MakeInt(LoadU16Le(rest)));
+      *consumed = 2;
+      return true;
+    case op::kBinInt:
+      if (rest.size() < 4) return false;
+      stack_.push_back(MakeInt(static_cast<int32_t>(LoadU32Le(rest))));
+      *consumed = 4;
+      return true;
+    case op::kBinFloat: {
+      if (rest.size() < 8) return false;
+      uint64_t bits = 0;
+      for (size_t i = 0; i < 8; ++i) bits = (bits << 8) | rest[i];
+      stack_.push_back(Val{Kind::kFloat, Enc::kRaw, 0, bits});
+      *consumed = 8;
+      return true;
+    }
+    case op::kShortBinUnicode: {
+      if (rest.empty() || rest[0] >= rest.size() ||
+          rest[0] > limits_.max_string_bytes) {
+        return false;
+      }
+      uint64_t at = static_cast<uint64_t>(data_.size() - rest.size()) + 1;
+      stack_.push_back(MakeSpan(Kind::kStr, Enc::kRaw, at, rest[0]));
+      *consumed = 1 + size_t{rest[0]};
+      return true;
+    }
+    case op::kTuple1:
+    case op::kTuple2:
+    case op::kTuple3: {
+      size_t n = static_cast<size_t>(code - op::kTuple1) + 1;
+      if (stack_.size() < fence + n) return false;
+      uint32_t t = NewObj(Kind::kTuple, 0);
+      arena_[t].items.assign(stack_.end() - static_cast<std::ptrdiff_t>(n),
+                             stack_.end());
+      arena_[t].count = n;
+      stack_.resize(stack_.size() - n);
+      stack_.push_back(ObjVal(Kind::kTuple, t));
+      return true;
+    }
+    case op::kEmptyList:
+    case op::kEmptyDict:
+    case op::kEmptyTuple: {
+      Kind k = code == op::kEmptyList   ? Kind::kList
+               : code == op::kEmptyDict ? Kind::kDict
+                                        : Kind::kTuple;
+      stack_.push_back(ObjVal(k, NewObj(k, 0)));
+      return true;
+    }
+    case op::kNone:
+      stack_.push_back(Val{Kind::kNone});
+      return true;
+    case op::kNewTrue:
+    case op::kNewFalse:
+      stack_.push_back(Val{Kind::kBool, Enc::kRaw, 0, code == op::kNewTrue ? 1u : 0u});
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status Machine::RunStream(uint64_t start, uint64_t* end, StreamResult* result) {
   proto_ = 0;
   stack_.clear();
@@ -1707,6 +1857,9 @@ Status Machine::RunStream(uint64_t start, uint64_t* end, StreamResult* result) {
   memo_sparse_.clear();
   memo_count_ = 0;
   arena_.clear();
+  pool_.clear();
+  state_.clear();
+  setstate_.clear();
   names_.clear();
   name_cache_.clear();
   frame_active_ = false;
@@ -1731,7 +1884,15 @@ Status Machine::RunStream(uint64_t start, uint64_t* end, StreamResult* result) {
                                  "at offset {} without STOP", start, op_off);
       break;
     }
-    status = Step(r, *code, op_off, &stop);
+    // Fast path for the opcodes that dominate dense pickles; anything
+    // unusual (limits, truncation, missing memo entries) falls through to
+    // Step(), which reports it.
+    size_t consumed = 0;
+    if (FastStep(r.PeekRemaining(), *code, &consumed)) {
+      status = r.Skip(consumed);
+    } else {
+      status = Step(r, *code, op_off, &stop);
+    }
     if (!status.ok()) {
       if (status.message().rfind("pickle", 0) != 0 &&
           status.message().rfind("joblib", 0) != 0) {
