@@ -5,6 +5,9 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // format includes: one line per module
+#include "mats/hdf5/hdf5.h"
+#include "mats/keras/keras.h"
+#include "mats/repo/repo.h"
 #include "mats/archive/archive.h"
 #include "mats/numpy/npy.h"
 #include "mats/zip/zip.h"
@@ -22,6 +25,9 @@ std::span<const FormatHandler* const> AllFormats() {
       &archive::SevenZipHandler(), &archive::GzipHandler(), &archive::Bzip2Handler(), &archive::XzHandler(), &archive::ZstdHandler(), &archive::Lz4Handler(), &archive::LzmaHandler(), &archive::TarHandler(), &archive::ZlibHandler(),
       &safetensors::SafetensorsHandler(), &gguf::GgufHandler(),
       &pickle::PickleHandler(),
+      &hdf5::Hdf5Handler(),
+      &keras::KerasConfigHandler(),
+      &repo::HfConfigHandler(), &repo::PythonHandler(),
       &jinja::JinjaHandler(), &jinja::TokenizerConfigHandler(),
       // Fallbacks last:
       &TextFormat(),

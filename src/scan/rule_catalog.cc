@@ -5,6 +5,9 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // rule includes: one line per module
+#include "mats/hdf5/hdf5.h"
+#include "mats/keras/keras.h"
+#include "mats/repo/repo.h"
 #include "mats/archive/archive.h"
 #include "mats/numpy/npy.h"
 #include "mats/pytorch/layout.h"
@@ -25,12 +28,16 @@ constexpr RulesFn kRuleTables[] = {
     &zip::ZipRules, &archive::ArchiveRules, &numpy::NumpyRules, &pytorch::PytorchRules,
     &jinja::JinjaRules, &safetensors::SafetensorsRules, &gguf::GgufRules,
     &pickle::PickleRules,
+    &hdf5::Hdf5Rules,
+    &keras::KerasRules,
+    &repo::RepoRules,
     // add module rule tables here
 };
 
 constexpr PolicyFn kPolicyTables[] = {
     &ScanPolicyEntries,
     &pickle::PicklePolicyEntries,
+    &keras::KerasPolicyEntries,
     // add module default policy entries here
 };
 
