@@ -57,7 +57,23 @@ constexpr std::string_view kBuiltinClassNames[] = {
     "ZeroPadding3D", "Zeros", "Lambda", "StringLookup", "IntegerLookup",
     "TextVectorization", "Policy", "Accuracy", "AUC", "Precision", "Recall",
     "Mean", "Sum", "Huber", "LogCosh", "Hinge", "KLDivergence", "Poisson",
+    "MeanMetricWrapper", "MeanSquaredLogarithmicError",
+    "MeanAbsolutePercentageError", "CosineSimilarity",
+    "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+    "BinaryFocalCrossentropy", "CategoricalHinge", "SquaredHinge",
+    "LossScaleOptimizer", "Ftrl", "Lion", "LossFunctionWrapper",
+    "PiecewiseConstantDecay", "CosineDecay", "CosineDecayRestarts",
+    "InverseTimeDecay", "PolynomialDecay", "TFOpLambda", "GroupQueryAttention",
+    "RMSNormalization", "SpectralNormalization", "Pipeline", "AutoContrast",
+    "RandomBrightness", "MelSpectrogram", "STFTSpectrogram", "Conv", "Layer",
+    "ReversibleEmbedding", "LinearWarmup", "Ones", "Zeros", "IdentityInitializer",
 };
+
+// tf.keras 2.11+ writes built-in optimizers as "Custom>Adam".
+std::string_view StripCustomPrefix(std::string_view cls) {
+  constexpr std::string_view kCustom = "Custom>";
+  return cls.substr(0, kCustom.size()) == kCustom ? cls.substr(kCustom.size()) : cls;
+}
 
 // TFOpLambda functions (tf API paths without the "tf." prefix) that read or
 // write files, run Python or load native code.
@@ -339,7 +355,8 @@ class Walker {
     if (!reported && module != nullptr) {
       reported = CheckName(*module + "." + *cls, "class", path);
     } else if (!reported && registered == nullptr &&
-               !Contains(kBuiltinClassNames, *cls) && !IsDunder(*cls)) {
+               !Contains(kBuiltinClassNames, StripCustomPrefix(*cls)) &&
+               !IsDunder(*cls)) {
       Report(kRuleCustomObject, Severity::kLow,
              fmt::format("class {} is not a Keras built-in; loading needs "
                          "custom_objects code from outside the file",

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "mats/core/mapped_file.h"
@@ -277,6 +278,47 @@ TEST(Hdf5Test, BadObjectHeaderSignature) {
   b[root] = 9;
   EXPECT_THAT(ReadHdf5(b, Limits{}, &s),
               StatusIs(ErrorCode::kUnsupported, HasSubstr("object header version")));
+}
+
+}  // namespace
+}  // namespace mats::hdf5
+
+namespace mats::hdf5 {
+namespace {
+
+// Overwrites the first occurrence of `sig` in `b` with "XXXX".
+bool Corrupt(Bytes& b, std::string_view sig) {
+  auto it = std::search(b.begin(), b.end(), sig.begin(), sig.end());
+  if (it == b.end()) return false;
+  std::fill(it, it + static_cast<std::ptrdiff_t>(sig.size()), 'X');
+  return true;
+}
+
+TEST(Hdf5Test, CorruptSignaturesAreMalformed) {
+  struct Case {
+    const char* file;
+    const char* sig;
+    const char* want;
+  };
+  for (const Case& c : {Case{"benign_v0.h5", "HEAP", "want HEAP"},
+                        Case{"benign_v0.h5", "TREE", "want TREE"},
+                        Case{"benign_v0.h5", "SNOD", "want SNOD"},
+                        Case{"lambda_vl_latest.h5", "GCOL", "want GCOL"}}) {
+    Bytes b = Fixture(c.file);
+    ASSERT_TRUE(Corrupt(b, c.sig)) << c.sig;
+    FileSummary s;
+    EXPECT_THAT(ReadHdf5(b, Limits{}, &s),
+                StatusIs(ErrorCode::kMalformed, HasSubstr(c.want)))
+        << c.file << " " << c.sig;
+  }
+}
+
+TEST(Hdf5Test, ExternalLinkTargetObject) {
+  Bytes b = Fixture("external_link.h5");
+  FileSummary s;
+  ASSERT_OK(ReadHdf5(b, Limits{}, &s));
+  ASSERT_EQ(s.external_links.size(), 1u);
+  EXPECT_EQ(s.external_links[0].target_object, "/x");
 }
 
 }  // namespace

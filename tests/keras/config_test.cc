@@ -211,6 +211,11 @@ TEST(KerasConfigTest, CustomObjectTfKeras2) {
   ASSERT_OK(AnalyzeKerasConfig(AsBytes(
       R"({"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {}}]}})"), ctx2));
   EXPECT_FALSE(ctx2.HasRule(kRuleCustomObject));
+  auto optimizer = MakeContext();
+  ASSERT_OK(AnalyzeKerasConfig(AsBytes(
+      R"({"optimizer_config": {"class_name": "Custom>Adam", "config": {}}, "metrics": [{"class_name": "MeanMetricWrapper", "config": {}}]})"),
+      optimizer));
+  EXPECT_FALSE(optimizer.HasRule(kRuleCustomObject));
   auto ctx3 = MakeContext();
   ASSERT_OK(AnalyzeKerasConfig(AsBytes(
       R"({"class_name": "Block", "registered_name": "my_pkg>Block", "config": {}})"), ctx3));
