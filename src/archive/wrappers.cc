@@ -166,8 +166,19 @@ Status AnalyzeGzip(ByteSpan data, ScanContext& ctx) {
 Status AnalyzeZlib(ByteSpan data, ScanContext& ctx) {
   return AnalyzeInflate(data, ctx, InflateMode::kZlib);
 }
+// liblzma allocates the dictionary an lzma-alone header declares (up to
+// 4 GiB) before decoding a byte; xz -9e uses 64 MiB.
+constexpr uint32_t kMaxLzmaDictionary = 256u << 20;
+
 template <StreamFilter F>
 Status AnalyzeStream(ByteSpan data, ScanContext& ctx) {
+  if (F == StreamFilter::kLzma && data.size() >= 5) {
+    uint32_t dict = LoadU32Le(data.subspan(1, 4));
+    if (dict > kMaxLzmaDictionary) {
+      return UnsupportedAt(1, "lzma: dictionary size {} above the {} bytes mats accepts",
+                           dict, kMaxLzmaDictionary);
+    }
+  }
   return Finish(DecompressStream(data, F, LimitsFor(ctx.limits())),
                 StreamFilterName(F), ctx);
 }

@@ -184,6 +184,13 @@ TEST(WrapperTest, InflateErrorPaths) {
   EXPECT_EQ(Crc32(ToBytes("123456789")), 0xCBF43926u);
 }
 
+TEST(WrapperTest, HugeLzmaDictionaryIsRefused) {
+  Bytes b = ToBytes("]\x00\x00\x00\x80\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"sv);
+  EXPECT_EQ(LzmaHandler().sniff(b, ""), SniffResult::kStrong);
+  RecordingContext ctx;
+  EXPECT_THAT(LzmaHandler().analyze(b, ctx), StatusIs(ErrorCode::kUnsupported, HasSubstr("dictionary")));
+}
+
 TEST(SniffTest, MagicNumbers) {
   EXPECT_EQ(GzipHandler().sniff(ToBytes("\x1f\x8b\x08\x00"sv), ""), SniffResult::kStrong);
   EXPECT_EQ(GzipHandler().sniff(ToBytes("\x1f\x8b"sv), ""), SniffResult::kNo);
