@@ -26,7 +26,7 @@ constexpr uint32_t kMaxExprDepth = 200;
 // modules (lipsum.__globals__['os'], cycler.__init__.__globals__ ...).
 constexpr std::string_view kHelperGlobals[] = {
     "lipsum", "cycler", "joiner", "self", "config", "request",
-    "url_for", "get_flashed_messages", "g", "session"};
+    "url_for", "get_flashed_messages"};
 // Callables real chat templates call (namespace(), range(), dict(),
 // raise_exception(), strftime_now()); calling them is fine, reaching into
 // their attributes is not.
@@ -38,12 +38,17 @@ constexpr std::string_view kDangerNames[] = {
     "os", "subprocess", "eval", "exec", "__import__", "getattr", "setattr",
     "delattr", "open", "popen", "import", "builtins", "__builtins__", "sys",
     "compile", "globals", "locals", "importlib", "pty", "socket", "shutil"};
-// Attribute names on the path from a template object to process execution.
+// Attribute names on the path from a template object to process execution:
+// always suspicious after '.'.
 constexpr std::string_view kDangerAttrs[] = {
-    "os", "popen", "system", "subprocess", "eval", "exec", "import_module",
-    "getattr", "builtins", "sys", "modules", "open", "spawnv", "spawnl",
-    "execv", "execve", "check_output", "check_call", "Popen", "load_module",
-    "pty", "socket", "posix", "nt", "importlib"};
+    "popen", "subprocess", "eval", "exec", "import_module", "getattr",
+    "builtins", "spawnv", "spawnl", "execv", "execve", "check_output",
+    "check_call", "Popen", "load_module"};
+// Names that are also ordinary words (ns.system, x.open): flagged when
+// reached through internals/helpers or called.
+constexpr std::string_view kWeakDangerAttrs[] = {
+    "os", "system", "sys", "modules", "open", "pty", "socket", "posix", "nt",
+    "importlib"};
 // Python internals named in sandbox-escape payloads.
 constexpr std::string_view kSensitiveDunders[] = {
     "__globals__", "__builtins__", "__subclasses__", "__mro__", "__class__",
@@ -80,7 +85,10 @@ class Analyzer {
           "");
       return std::move(findings_);
     }
-    internal::LexResult lex = internal::Lex(src_, src_.size() + 2);
+    // Tokens (and so parse nodes) are bounded by 2 x max_entries: real chat
+    // templates have a few thousand.
+    uint64_t max_tokens = std::max<uint64_t>(limits_.max_entries, 1) * 2;
+    internal::LexResult lex = internal::Lex(src_, max_tokens);
     uint32_t expr_depth = std::min<uint32_t>(limits_.max_depth, kMaxExprDepth);
     internal::ParseOutput parsed =
         internal::Parse(lex.tokens, src_.size(), limits_.max_depth, expr_depth);
@@ -99,7 +107,14 @@ class Analyzer {
 
     // Syntax errors and limits.
     std::vector<std::pair<uint64_t, uint64_t>> skipped = parsed.skipped;
-    if (!lex.ok) {
+    if (!lex.ok && lex.limit) {
+      skipped.emplace_back(lex.error_offset, src_.size());
+      Add(kRuleLimit, Severity::kMedium, lex.error_offset,
+          fmt::format("template analysis limit: {} ({}); the rest was only searched "
+                      "for markers",
+                      lex.error, LimitMessage("max_entries", limits_.max_entries)),
+          Preview(lex.error_offset));
+    } else if (!lex.ok) {
       skipped.emplace_back(lex.error_offset, src_.size());
       Add(kRuleUnparseable, Severity::kMedium, lex.error_offset,
           fmt::format("template does not tokenize: {} at offset {}", lex.error,
@@ -186,9 +201,11 @@ class Analyzer {
           fmt::format("attribute name '{}' spelled with escape sequences", shown),
           evidence);
     }
-    if (In(kDangerAttrs, name)) {
+    bool strong = In(kDangerAttrs, name);
+    bool weak = In(kWeakDangerAttrs, name);
+    if (strong || weak) {
       bool reached = obj.dunder_chain || helper_root;
-      if (how != "[]" || reached) {
+      if (reached || (strong && how != "[]")) {
         Add(kRuleDangerousName, reached ? Severity::kCritical : Severity::kHigh, offset,
             fmt::format("attribute '{}' looked up with {}{}", shown, how,
                         reached ? " after Python internals: leads to code execution" : ""),
@@ -251,6 +268,16 @@ class Analyzer {
       }
       case NodeKind::kFilter:
         CheckFilter(n);
+        break;
+      case NodeKind::kCall:
+        if (!n.kids.empty() && N(n.kids[0]).kind == NodeKind::kGetAttr &&
+            In(kWeakDangerAttrs, N(n.kids[0]).text)) {
+          const Node& callee = N(n.kids[0]);
+          Add(kRuleDangerousName, Severity::kHigh, callee.offset,
+              fmt::format("call of '.{}()', a process or import function name",
+                          EscapePreview(callee.text, 32)),
+              Preview(callee.chain_start));
+        }
         break;
       default:
         break;

@@ -124,7 +124,8 @@ class Lexer {
   void Push(TokenKind kind, std::string text, uint64_t offset,
             bool escaped = false) {
     if (result_.tokens.size() >= max_tokens_) {
-      Fail(offset, "too many tokens");
+      Fail(offset, fmt::format("more than {} tokens", max_tokens_));
+      result_.limit = true;
       return;
     }
     result_.tokens.push_back({kind, std::move(text), offset, escaped});

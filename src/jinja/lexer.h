@@ -35,6 +35,7 @@ struct LexResult {
   bool ok = true;
   uint64_t error_offset = 0;
   std::string error;  // lowercase reason when !ok
+  bool limit = false;  // stopped at max_tokens (not a syntax error)
 };
 
 // Tokenizes a whole template. Text outside tags and comments is dropped;

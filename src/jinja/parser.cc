@@ -12,6 +12,10 @@ namespace {
 
 constexpr size_t kMaxFoldedBytes = 4096;
 constexpr size_t kMaxFoldedItems = 1024;
+// Bytes of folded strings kept for one template; past it nothing more is
+// folded (each node keeps its own copy, so a long chain of `~` would
+// otherwise cost nodes x kMaxFoldedBytes).
+constexpr size_t kMaxFoldedTotal = 16u << 20;
 
 std::string NumToString(int64_t v) { return std::to_string(v); }
 
@@ -809,6 +813,16 @@ class Parser {
     n.offset = offset;
     n.chain_start = offset;
     Fold(n);
+    size_t cost = n.str ? n.str->size() : 0;
+    if (n.list) {
+      for (const std::string& item : *n.list) cost += item.size() + 1;
+    }
+    if (folded_bytes_ + cost > kMaxFoldedTotal) {
+      n.str.reset();
+      n.list.reset();
+    } else {
+      folded_bytes_ += cost;
+    }
     out_.nodes.push_back(std::move(n));
     return static_cast<uint32_t>(out_.nodes.size() - 1);
   }
@@ -1091,6 +1105,7 @@ class Parser {
   size_t pos_ = 0;
   bool failed_ = false;
   uint32_t expr_depth_ = 0;
+  size_t folded_bytes_ = 0;
   std::vector<std::pair<std::string, uint64_t>> blocks_;  // explicit stack
   std::map<std::string, Binding> names_;  // {% set %} constants
   ParseOutput out_;

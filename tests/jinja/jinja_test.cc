@@ -174,7 +174,13 @@ TEST(JinjaRulesTest, DangerousNames) {
                   Severity::kCritical));
   EXPECT_TRUE(Has(Analyze("{{ x.popen('id') }}"), kRuleDangerousName));
   EXPECT_TRUE(Has(Analyze("{{ eval('1') }}"), kRuleDangerousName));
-  // 'system' as a role string or dict key is normal.
+  EXPECT_TRUE(Has(Analyze("{{ x.system('id') }}"), kRuleDangerousName, Severity::kHigh));
+  EXPECT_TRUE(Has(Analyze("{{ x.__init__.__globals__.sys }}"), kRuleDangerousName,
+                  Severity::kCritical));
+  // 'system' as a role string, dict key or namespace field is normal.
+  EXPECT_TRUE(Analyze("{% set ns = namespace(system='') %}{% set ns.system = 'a' %}"
+                      "{{ ns.system }}{{ x.open }}")
+                  .empty());
   EXPECT_TRUE(Analyze("{% if message['role'] == 'system' %}{{ roles['system'] }}"
                       "{% endif %}")
                   .empty());
@@ -230,6 +236,19 @@ TEST(JinjaRulesTest, LimitsBecomeFindings) {
   EXPECT_FALSE(Has(Analyze("{% if a %}{% if b %}{% if c %}{% endif %}{% endif %}{% endif %}",
                            shallow),
                    kRuleLimit));
+  Limits few_tokens;
+  few_tokens.max_entries = 10;  // 20 tokens
+  EXPECT_TRUE(Has(Analyze("{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}{{ x.__class__ }}",
+                          few_tokens),
+                  kRuleLimit));
+  EXPECT_TRUE(Has(Analyze("{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}{{ x.__class__ }}",
+                          few_tokens),
+                  kRuleDunderAccess));  // the rest is still searched for markers
+  EXPECT_FALSE(Has(Analyze("{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}", few_tokens), kRuleLimit));
+  // A long chain of folded concatenations stays within the fold budget.
+  std::string chain = "{{ '" + std::string(4000, 'a') + "'";
+  for (int i = 0; i < 20000; ++i) chain += " ~ 'b'";
+  EXPECT_TRUE(Analyze(chain + " }}").empty());
   std::string deep(5000, '(');
   deep = "{{ " + deep + "1" + std::string(5000, ')') + " }}";
   EXPECT_TRUE(Has(Analyze(deep), kRuleLimit));
