@@ -7,6 +7,8 @@
 #include <map>
 #include <string_view>
 
+#include "mats/core/encoding.h"
+
 namespace mats::jinja::internal {
 namespace {
 
@@ -177,7 +179,7 @@ class Parser {
     std::string got = t.kind == TokenKind::kEof        ? "end of template"
                       : t.kind == TokenKind::kVarEnd   ? "'}}'"
                       : t.kind == TokenKind::kBlockEnd ? "'%}'"
-                                                       : "'" + t.text.substr(0, 32) + "'";
+                                                       : "'" + EscapePreview(t.text, 32) + "'";
     Fail(t.offset, fmt::format("expected {}, got {}", what, got));
   }
   bool ExpectOp(std::string_view op) {
@@ -339,12 +341,12 @@ class Parser {
           "for", "if", "set", "macro", "call", "filter", "with", "block",
           "autoescape", "generation"};
       if (std::find(std::begin(kBlocks), std::end(kBlocks), name) == std::end(kBlocks)) {
-        return Fail(at, fmt::format("unknown tag '{}'", tag.substr(0, 32)));
+        return Fail(at, fmt::format("unknown tag '{}'", EscapePreview(tag, 32)));
       }
       PopBlock(name, at);
       if (name == "block" && Peek().kind == TokenKind::kName) Next();
     } else {
-      Fail(at, fmt::format("unknown tag '{}'", tag.substr(0, 32)));
+      Fail(at, fmt::format("unknown tag '{}'", EscapePreview(tag, 32)));
     }
   }
 
@@ -771,17 +773,18 @@ class Parser {
         std::string name = ParseDottedName();
         std::vector<uint32_t> kids{n};
         const Token& t = Peek();
-        static constexpr std::string_view kStop[] = {"else", "or", "and", "if",
-                                                     "in", "is", "not"};
+        // Jinja takes one primary as the argument unless the next token is
+        // else/or/and (so `x is defined if y` reads `if` as the argument).
+        static constexpr std::string_view kStop[] = {"else", "or", "and"};
         bool arg_start =
             t.kind == TokenKind::kString || t.kind == TokenKind::kNumber ||
             (t.kind == TokenKind::kName &&
              std::find(std::begin(kStop), std::end(kStop), t.text) == std::end(kStop)) ||
-            (t.kind == TokenKind::kOp && (t.text == "[" || t.text == "{" || t.text == "-"));
+            (t.kind == TokenKind::kOp && (t.text == "[" || t.text == "{"));
         if (IsOp("(")) {
           ParseArgs(&kids);
         } else if (arg_start) {
-          kids.push_back(ParsePostfix(ParsePrimaryOrUnary()));
+          kids.push_back(ParsePostfix(ParsePrimary()));
         }
         if (failed_) return n;
         n = Make(NodeKind::kTest, negated ? "not " + name : name, kids, at);
@@ -792,11 +795,6 @@ class Parser {
       }
     }
     return n;
-  }
-
-  uint32_t ParsePrimaryOrUnary() {
-    if (IsOp("-")) return ParseUnary(false);
-    return ParsePrimary();
   }
 
   // ---- node construction and folding ----------------------------------------
