@@ -18,7 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kLevels = kMaxTileLevel + 1;
-constexpr size_t kMaxCachedTiles = 4096;
+constexpr size_t kMaxCachedTiles = 1024;  // per cache; ~8 MiB raw, ~16 MiB expanded
 using Edges = std::array<std::vector<Hash>, kLevels>;
 
 uint64_t PositionsAt(size_t tile_level, uint64_t size) {
@@ -322,9 +322,68 @@ class Log::Impl {
     return Status::Ok();
   }
 
+  // A tile with all its interior nodes: levels[k] holds the hashes of the
+  // complete subtrees of 2^k positions (levels[0] = the tile itself).
+  struct ExpandedTile {
+    std::array<std::vector<Hash>, kTileHeight> levels;
+  };
+
+  // Stored hashes for proofs, served from expanded tiles cached across calls
+  // (full tiles never change; a partial tile is cached under its width).
+  class CachedHashReader : public HashReader {
+   public:
+    CachedHashReader(Impl& impl, uint64_t size) : impl_(impl), size_(size) {}
+    Result<Hash> ReadHash(uint8_t level, uint64_t index) override {
+      if (level >= 64) return NotFound("tlog: no stored hash at level {}", level);
+      size_t tile_level = level / kTileHeight;
+      uint32_t sub = level % kTileHeight;
+      if (index >= (PositionsAt(tile_level, size_) >> sub)) {
+        return NotFound("tlog: stored hash ({}, {}) is beyond tree size {}", level, index, size_);
+      }
+      uint64_t first = index << sub;
+      MATS_ASSIGN_OR_RETURN(TileId id, HashTileForSize(static_cast<uint8_t>(tile_level),
+                                                       first / kTileWidth, size_));
+      MATS_ASSIGN_OR_RETURN(std::shared_ptr<const ExpandedTile> tile, impl_.Expanded(id));
+      uint64_t pos = (first % kTileWidth) >> sub;
+      const std::vector<Hash>& row = tile->levels[sub];
+      if (pos >= row.size()) return Internal("tlog: tile {} too short", TilePath(id));
+      return row[pos];
+    }
+
+   private:
+    Impl& impl_;
+    uint64_t size_;
+  };
+
+  // shared_ptr: shared by the cache and by readers still using a tile the
+  // cache has dropped.
+  Result<std::shared_ptr<const ExpandedTile>> Expanded(const TileId& id) {
+    {
+      MutexLock lock(&xcache_mu_);
+      auto it = xcache_.find(id);
+      if (it != xcache_.end()) return it->second;
+    }
+    MATS_ASSIGN_OR_RETURN(Bytes data, ReadTile(id));
+    auto tile = std::make_shared<ExpandedTile>();
+    MATS_ASSIGN_OR_RETURN(tile->levels[0], HashesFromTile(data, id.width));
+    for (size_t k = 1; k < kTileHeight; ++k) {
+      const std::vector<Hash>& below = tile->levels[k - 1];
+      std::vector<Hash>& row = tile->levels[k];
+      row.reserve(below.size() / 2);
+      for (size_t j = 0; j + 1 < below.size(); j += 2) {
+        row.push_back(Hasher::HashChildren(below[j], below[j + 1]));
+      }
+    }
+    MutexLock lock(&xcache_mu_);
+    if (xcache_.size() >= kMaxCachedTiles) xcache_.clear();
+    xcache_.emplace(id, tile);
+    return std::shared_ptr<const ExpandedTile>(std::move(tile));
+  }
+
   Result<std::vector<Hash>> InclusionProof(Log& log, uint64_t index, uint64_t size) {
+    (void)log;
     MATS_RETURN_IF_ERROR(CheckSize(size));
-    TileHashReader reader(log, size);
+    CachedHashReader reader(*this, size);
     return ProveInclusion(index, size, reader);
   }
 
@@ -338,14 +397,16 @@ class Log::Impl {
   }
 
   Result<std::vector<Hash>> ConsistencyProof(Log& log, uint64_t size1, uint64_t size2) {
+    (void)log;
     MATS_RETURN_IF_ERROR(CheckSize(size2));
-    TileHashReader reader(log, size2);
+    CachedHashReader reader(*this, size2);
     return ProveConsistency(size1, size2, reader);
   }
 
   Result<Hash> RootAt(Log& log, uint64_t size) {
+    (void)log;
     MATS_RETURN_IF_ERROR(CheckSize(size));
-    TileHashReader reader(log, size);
+    CachedHashReader reader(*this, size);
     return TreeRoot(size, reader);
   }
 
@@ -577,6 +638,8 @@ class Log::Impl {
 
   Mutex cache_mu_;
   std::map<TileId, Bytes> cache_ MATS_GUARDED_BY(cache_mu_);
+  Mutex xcache_mu_;
+  std::map<TileId, std::shared_ptr<const ExpandedTile>> xcache_ MATS_GUARDED_BY(xcache_mu_);
 
   std::thread sequencer_;
   std::thread integrator_;
