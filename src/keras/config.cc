@@ -116,38 +116,54 @@ class Walker {
  public:
   explicit Walker(ScanContext& ctx) : ctx_(ctx) {}
 
+  // Depth-first, pre-order walk with an explicit stack of iterators: the
+  // stack is as deep as the JSON (bounded by max_depth at parse time) and
+  // holds one path string per level, cut at kMaxPath bytes.
   void Walk(const json& root) {
-    std::vector<std::pair<const json*, std::string>> stack;
-    stack.emplace_back(&root, "$");
+    struct Frame {
+      const json* node;
+      json::const_iterator it;
+      size_t index;
+      std::string path;
+    };
+    Visit(root, "$");
+    if (!root.is_structured()) return;
+    std::vector<Frame> stack;
+    stack.push_back({&root, root.cbegin(), 0, "$"});
     while (!stack.empty()) {
-      auto [node, path] = std::move(stack.back());
-      stack.pop_back();
-      if (node->is_object()) {
-        VisitObject(*node, path);
-        // Push children in reverse so that findings come in document order.
-        std::vector<std::pair<const json*, std::string>> children;
-        for (auto it = node->begin(); it != node->end(); ++it) {
-          if (it->is_structured() || it->is_string()) {
-            children.emplace_back(&*it, path + "." + it.key());
-          }
-        }
-        for (auto c = children.rbegin(); c != children.rend(); ++c) {
-          stack.push_back(std::move(*c));
-        }
-      } else if (node->is_array()) {
-        for (size_t i = node->size(); i > 0; --i) {
-          const json& child = (*node)[i - 1];
-          if (child.is_structured() || child.is_string()) {
-            stack.emplace_back(&child, path + "[" + std::to_string(i - 1) + "]");
-          }
-        }
-      } else if (node->is_string()) {
-        VisitString(node->get_ref<const std::string&>(), path);
+      Frame& f = stack.back();
+      if (f.it == f.node->cend()) {
+        stack.pop_back();
+        continue;
+      }
+      const json& child = *f.it;
+      std::string path = f.path;
+      if (path.size() < kMaxPath) {
+        path += f.node->is_object() ? "." + f.it.key()
+                                    : "[" + std::to_string(f.index) + "]";
+      } else if (path.back() != '.') {
+        path += "...";
+      }
+      ++f.it;
+      ++f.index;
+      Visit(child, path);
+      if (child.is_structured() && !child.empty()) {
+        stack.push_back({&child, child.cbegin(), 0, std::move(path)});
       }
     }
   }
 
  private:
+  static constexpr size_t kMaxPath = 512;
+
+  void Visit(const json& node, const std::string& path) {
+    if (node.is_object()) {
+      VisitObject(node, path);
+    } else if (node.is_string()) {
+      VisitString(node.get_ref<const std::string&>(), path);
+    }
+  }
+
   void Report(std::string_view rule, Severity severity, std::string message,
               std::string evidence) {
     ctx_.Report(Finding{.rule_id = std::string(rule),

@@ -284,14 +284,22 @@ class Reviewer {
                                 .evidence = std::move(evidence)});
   }
 
-  std::string Line(uint64_t offset) const {
+  // Offsets arrive in increasing order, so line numbers are counted
+  // incrementally (linear in the file, not per finding).
+  std::string Line(uint64_t offset) {
     size_t start = source_.rfind('\n', offset);
     start = start == std::string_view::npos ? 0 : start + 1;
     size_t end = source_.find('\n', offset);
     if (end == std::string_view::npos) end = source_.size();
-    size_t line = static_cast<size_t>(
-        std::count(source_.begin(),
-                   source_.begin() + static_cast<std::ptrdiff_t>(start), '\n')) + 1;
+    if (start < line_pos_) {
+      line_pos_ = 0;
+      line_no_ = 1;
+    }
+    line_no_ += static_cast<size_t>(
+        std::count(source_.begin() + static_cast<std::ptrdiff_t>(line_pos_),
+                   source_.begin() + static_cast<std::ptrdiff_t>(start), '\n'));
+    line_pos_ = start;
+    size_t line = line_no_;
     std::string_view text = source_.substr(start, end - start);
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
       text.remove_prefix(1);
@@ -444,6 +452,8 @@ class Reviewer {
   }
 
   std::string_view source_;
+  size_t line_pos_ = 0;
+  size_t line_no_ = 1;
   std::vector<Token> tokens_;
   std::map<std::string, std::string, std::less<>> aliases_;
   std::set<std::string> imported_;

@@ -242,6 +242,22 @@ TEST(KerasConfigTest, LambdaNamedFunction) {
   EXPECT_EQ(ctx.FindRule(kRuleForeignCallable)->severity, Severity::kCritical);
 }
 
+TEST(KerasConfigTest, DeepWideConfigKeepsEvidenceBounded) {
+  // 150 levels of long keys with a Lambda at the bottom.
+  std::string key(60, 'k');
+  std::string open, close;
+  for (int i = 0; i < 150; ++i) {
+    open += "{\"" + key + std::to_string(i) + "\": ";
+    close += "}";
+  }
+  std::string cfg = open + R"({"class_name": "Lambda", "config": {"function": "AAAA"}})" + close;
+  auto ctx = MakeContext();
+  ASSERT_OK(AnalyzeKerasConfig(AsBytes(cfg), ctx));
+  ASSERT_TRUE(ctx.HasRule(kRuleLambda));
+  EXPECT_LT(ctx.FindRule(kRuleLambda)->evidence.size(), 1500u);
+  EXPECT_THAT(ctx.FindRule(kRuleLambda)->evidence, HasSubstr("..."));
+}
+
 TEST(KerasConfigTest, Errors) {
   auto ctx = MakeContext();
   EXPECT_THAT(AnalyzeKerasConfig(AsBytes("[1, 2]"), ctx),

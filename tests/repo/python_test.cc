@@ -85,6 +85,13 @@ TEST(PythonReviewTest, ImportForms) {
   EXPECT_EQ(Count(f, kRulePyProcess), 1u);
 }
 
+TEST(PythonReviewTest, EvidenceNamesTheLine) {
+  auto f = ReviewPython("import os\n\nos.system('a')\nx = 1\nos.popen('b')\n");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_THAT(f[0].evidence, HasSubstr("line 3: os.system("));
+  EXPECT_THAT(f[1].evidence, HasSubstr("line 5: os.popen("));
+}
+
 TEST(PythonReviewTest, Network) {
   auto f = ReviewPython("import socket\ns = socket.socket()\n");
   ASSERT_EQ(Count(f, kRulePyNetwork), 1u);
