@@ -5,6 +5,9 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // format includes: one line per module
+#include "mats/onnx/onnx.h"
+#include "mats/tensorflow/tensorflow.h"
+#include "mats/tflite/tflite.h"
 #include "mats/hdf5/hdf5.h"
 #include "mats/keras/keras.h"
 #include "mats/repo/repo.h"
@@ -29,6 +32,7 @@ std::span<const FormatHandler* const> AllFormats() {
       &keras::KerasConfigHandler(),
       &repo::HfConfigHandler(), &repo::PythonHandler(),
       &jinja::JinjaHandler(), &jinja::TokenizerConfigHandler(),
+      &tflite::TfliteHandler(), &tensorflow::TfKerasMetadataHandler(), &tensorflow::TfSavedModelHandler(), &tensorflow::TfGraphDefHandler(), &onnx::OnnxHandler(),
       // Fallbacks last:
       &TextFormat(),
       &UnknownFormat(),

@@ -5,6 +5,9 @@
 #include "mats/scan/registry.h"
 #include "scan/builtin_formats.h"
 // rule includes: one line per module
+#include "mats/onnx/onnx.h"
+#include "mats/tensorflow/tensorflow.h"
+#include "mats/tflite/tflite.h"
 #include "mats/hdf5/hdf5.h"
 #include "mats/keras/keras.h"
 #include "mats/repo/repo.h"
@@ -31,6 +34,7 @@ constexpr RulesFn kRuleTables[] = {
     &hdf5::Hdf5Rules,
     &keras::KerasRules,
     &repo::RepoRules,
+    &onnx::OnnxRules, &tensorflow::TensorflowRules, &tflite::TfliteRules,
     // add module rule tables here
 };
 
@@ -38,6 +42,7 @@ constexpr PolicyFn kPolicyTables[] = {
     &ScanPolicyEntries,
     &pickle::PicklePolicyEntries,
     &keras::KerasPolicyEntries,
+    &onnx::OnnxPolicyEntries, &tensorflow::TensorflowPolicyEntries, &tflite::TflitePolicyEntries,
     // add module default policy entries here
 };
 
