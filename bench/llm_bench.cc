@@ -30,7 +30,8 @@ class CountingContext : public mats::ScanContext {
   const mats::Limits& limits() const override { return limits_; }
   const mats::Policy& policy() const override { return policy_; }
   void Report(mats::Finding) override { ++findings; }
-  mats::Status ScanNested(mats::ByteSpan, std::string_view, std::string_view) override {
+  mats::Status ScanNested(mats::ByteSpan, std::string_view,
+                          std::string_view) override {
     return mats::Status::Ok();
   }
   void ReportError(std::string_view, const mats::Status&) override {}
@@ -52,19 +53,24 @@ std::string TempPath(const std::string& name) {
 }
 
 // Writes `head` and extends the file to `size` bytes with ftruncate (sparse).
-void WriteSparse(const std::string& path, const std::string& head, uint64_t size) {
+void WriteSparse(const std::string& path, const std::string& head,
+                 uint64_t size) {
   int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
   if (fd < 0) std::abort();
-  if (::write(fd, head.data(), head.size()) != static_cast<ssize_t>(head.size())) std::abort();
+  if (::write(fd, head.data(), head.size()) !=
+      static_cast<ssize_t>(head.size()))
+    std::abort();
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0) std::abort();
   ::close(fd);
 }
 
 void PutU64(std::string* s, uint64_t v) {
-  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  for (int i = 0; i < 8; ++i)
+    s->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 void PutU32(std::string* s, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  for (int i = 0; i < 4; ++i)
+    s->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
 // 64 U8 tensors; the last one covers everything up to `size`.
@@ -76,15 +82,16 @@ std::string SafetensorsHead(uint64_t size) {
   const uint64_t n = 8192;
   uint64_t data = size - 8 - n;
   for (int i = 0; i < 63; ++i) {
-    json += ",\"layer." + std::to_string(i) + ".weight\":{\"dtype\":\"U8\",\"shape\":[" +
-            std::to_string(chunk) + "],\"data_offsets\":[" +
+    json += ",\"layer." + std::to_string(i) +
+            ".weight\":{\"dtype\":\"U8\",\"shape\":[" + std::to_string(chunk) +
+            "],\"data_offsets\":[" +
             std::to_string(static_cast<uint64_t>(i) * chunk) + "," +
             std::to_string(static_cast<uint64_t>(i + 1) * chunk) + "]}";
   }
   uint64_t rest = data - 63 * chunk;
-  json += ",\"lm_head.weight\":{\"dtype\":\"U8\",\"shape\":[" + std::to_string(rest) +
-          "],\"data_offsets\":[" + std::to_string(63 * chunk) + "," + std::to_string(data) +
-          "]}}";
+  json += ",\"lm_head.weight\":{\"dtype\":\"U8\",\"shape\":[" +
+          std::to_string(rest) + "],\"data_offsets\":[" +
+          std::to_string(63 * chunk) + "," + std::to_string(data) + "]}}";
   json.resize(n, ' ');
   PutU64(&header, n);
   return header + json;
@@ -108,7 +115,8 @@ std::string GgufHead(uint64_t size, uint64_t* data_offset) {
   h += GgufString("tokenizer.chat_template");
   PutU32(&h, 8);
   h += GgufString(
-      "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
+      "{% for message in messages %}{{ '<|im_start|>' + message['role'] + "
+      "'\\n' + "
       "message['content'] + '<|im_end|>\\n' }}{% endfor %}");
   const uint64_t chunk = 16 << 20;
   std::string infos;
@@ -145,7 +153,12 @@ void BM_SafetensorsHeader(benchmark::State& state) {
   state.counters["file_GiB"] = static_cast<double>(state.range(0));
   fs::remove(path);
 }
-BENCHMARK(BM_SafetensorsHeader)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SafetensorsHeader)
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(16)
+    ->Arg(64)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_GgufHeader(benchmark::State& state) {
   uint64_t size = static_cast<uint64_t>(state.range(0)) << 30;
@@ -163,22 +176,32 @@ void BM_GgufHeader(benchmark::State& state) {
   state.counters["file_GiB"] = static_cast<double>(state.range(0));
   fs::remove(path);
 }
-BENCHMARK(BM_GgufHeader)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GgufHeader)
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(16)
+    ->Arg(64)
+    ->Unit(benchmark::kMicrosecond);
 
 // A Llama-3.1-style tool template repeated `copies` times.
 void BM_JinjaAnalyze(benchmark::State& state) {
   const std::string unit =
       "{%- set ns = namespace(found=false) -%}"
       "{%- for message in messages -%}"
-      "{%- if message['role'] == 'system' and not ns.found -%}{%- set ns.found = true -%}"
-      "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' + message['content'] | trim "
+      "{%- if message['role'] == 'system' and not ns.found -%}{%- set ns.found "
+      "= true -%}"
+      "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' + "
+      "message['content'] | trim "
       "+ '<|eot_id|>' }}"
       "{%- elif 'tool_calls' in message -%}"
-      "{%- for call in message.tool_calls -%}{{- call.function | tojson -}}{%- endfor -%}"
-      "{%- else -%}{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' "
+      "{%- for call in message.tool_calls -%}{{- call.function | tojson -}}{%- "
+      "endfor -%}"
+      "{%- else -%}{{- '<|start_header_id|>' + message['role'] + "
+      "'<|end_header_id|>\\n\\n' "
       "+ message['content'] | trim + '<|eot_id|>' }}{%- endif -%}"
       "{%- endfor -%}"
-      "{%- if add_generation_prompt -%}{{- '<|start_header_id|>assistant<|end_header_id|>' "
+      "{%- if add_generation_prompt -%}{{- "
+      "'<|start_header_id|>assistant<|end_header_id|>' "
       "}}{%- endif -%}\n";
   std::string text;
   for (int64_t i = 0; i < state.range(0); ++i) text += unit;
@@ -191,7 +214,11 @@ void BM_JinjaAnalyze(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
                           static_cast<int64_t>(text.size()));
 }
-BENCHMARK(BM_JinjaAnalyze)->Arg(1)->Arg(16)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JinjaAnalyze)
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(256)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -10,7 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mats::Limits limits;
   limits.max_depth = 64;
   mats::testing::RecordingContext ctx(limits);
-  (void)mats::safetensors::SafetensorsHandler().sniff(bytes, "model.safetensors");
+  (void)mats::safetensors::SafetensorsHandler().sniff(bytes,
+                                                      "model.safetensors");
   mats::safetensors::AnalyzeSafetensors(bytes, ctx).IgnoreError();
   return 0;
 }

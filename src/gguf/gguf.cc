@@ -25,25 +25,32 @@ constexpr uint32_t kMaxArrayDepth = 64;
 constexpr uint64_t kAbsurdBytes = uint64_t{1} << 48;
 
 constexpr GgmlType kTypes[] = {
-    {0, "F32", 1, 4},        {1, "F16", 1, 2},         {2, "Q4_0", 32, 18},
-    {3, "Q4_1", 32, 20},     {6, "Q5_0", 32, 22},      {7, "Q5_1", 32, 24},
-    {8, "Q8_0", 32, 34},     {9, "Q8_1", 32, 36},      {10, "Q2_K", 256, 84},
-    {11, "Q3_K", 256, 110},  {12, "Q4_K", 256, 144},   {13, "Q5_K", 256, 176},
-    {14, "Q6_K", 256, 210},  {15, "Q8_K", 256, 292},   {16, "IQ2_XXS", 256, 66},
-    {17, "IQ2_XS", 256, 74}, {18, "IQ3_XXS", 256, 98}, {19, "IQ1_S", 256, 50},
-    {20, "IQ4_NL", 32, 18},  {21, "IQ3_S", 256, 110},  {22, "IQ2_S", 256, 82},
-    {23, "IQ4_XS", 256, 136}, {24, "I8", 1, 1},        {25, "I16", 1, 2},
-    {26, "I32", 1, 4},       {27, "I64", 1, 8},        {28, "F64", 1, 8},
-    {29, "IQ1_M", 256, 56},  {30, "BF16", 1, 2},       {31, "Q4_0_4_4", 32, 18},
-    {32, "Q4_0_4_8", 32, 18}, {33, "Q4_0_8_8", 32, 18}, {34, "TQ1_0", 256, 54},
-    {35, "TQ2_0", 256, 66},  {36, "IQ4_NL_4_4", 32, 18}, {37, "IQ4_NL_4_8", 32, 18},
+    {0, "F32", 1, 4},           {1, "F16", 1, 2},
+    {2, "Q4_0", 32, 18},        {3, "Q4_1", 32, 20},
+    {6, "Q5_0", 32, 22},        {7, "Q5_1", 32, 24},
+    {8, "Q8_0", 32, 34},        {9, "Q8_1", 32, 36},
+    {10, "Q2_K", 256, 84},      {11, "Q3_K", 256, 110},
+    {12, "Q4_K", 256, 144},     {13, "Q5_K", 256, 176},
+    {14, "Q6_K", 256, 210},     {15, "Q8_K", 256, 292},
+    {16, "IQ2_XXS", 256, 66},   {17, "IQ2_XS", 256, 74},
+    {18, "IQ3_XXS", 256, 98},   {19, "IQ1_S", 256, 50},
+    {20, "IQ4_NL", 32, 18},     {21, "IQ3_S", 256, 110},
+    {22, "IQ2_S", 256, 82},     {23, "IQ4_XS", 256, 136},
+    {24, "I8", 1, 1},           {25, "I16", 1, 2},
+    {26, "I32", 1, 4},          {27, "I64", 1, 8},
+    {28, "F64", 1, 8},          {29, "IQ1_M", 256, 56},
+    {30, "BF16", 1, 2},         {31, "Q4_0_4_4", 32, 18},
+    {32, "Q4_0_4_8", 32, 18},   {33, "Q4_0_8_8", 32, 18},
+    {34, "TQ1_0", 256, 54},     {35, "TQ2_0", 256, 66},
+    {36, "IQ4_NL_4_4", 32, 18}, {37, "IQ4_NL_4_8", 32, 18},
     {38, "IQ4_NL_8_8", 32, 18}, {39, "MXFP4", 32, 17},
 };
 
 std::string Shown(std::string_view s) { return EscapePreview(s, 64); }
 
-void Report(ScanContext& ctx, std::string_view rule, Severity sev, uint64_t offset,
-            std::string member, std::string message, std::string evidence = {}) {
+void Report(ScanContext& ctx, std::string_view rule, Severity sev,
+            uint64_t offset, std::string member, std::string message,
+            std::string evidence = {}) {
   ctx.Report({.rule_id = std::string(rule),
               .severity = sev,
               .member = std::move(member),
@@ -115,18 +122,21 @@ class Reader {
       Report(ctx_, kRuleDeclaredSize, Severity::kHigh, at, std::move(member),
              fmt::format("declared {} {}: {}", what, declared,
                          LimitMessage(limit_name, limit_value)));
-      return LimitExceededAt(at, "gguf: {} {} at offset {}: {}", what, declared, at,
-                             LimitMessage(limit_name, limit_value));
+      return LimitExceededAt(at, "gguf: {} {} at offset {}: {}", what, declared,
+                             at, LimitMessage(limit_name, limit_value));
     }
     if (overflow || need > kAbsurdBytes) {
       Report(ctx_, kRuleDeclaredSize, Severity::kHigh, at, std::move(member),
              fmt::format("declared {} {} would need {} bytes", what, declared,
-                         overflow ? std::string("more than 2^64") : std::to_string(need)));
-      return Malformed(at, "gguf: {} {} at offset {}: impossibly large", what, declared, at);
+                         overflow ? std::string("more than 2^64")
+                                  : std::to_string(need)));
+      return Malformed(at, "gguf: {} {} at offset {}: impossibly large", what,
+                       declared, at);
     }
     if (need > r_.remaining()) {
-      return Malformed(at, "gguf: {} {} at offset {}: got {} bytes, want {} (truncated)",
-                       what, declared, at, r_.remaining(), need);
+      return Malformed(
+          at, "gguf: {} {} at offset {}: got {} bytes, want {} (truncated)",
+          what, declared, at, r_.remaining(), need);
     }
     return Status::Ok();
   }
@@ -134,8 +144,9 @@ class Reader {
   Result<std::string_view> String(std::string member = {}) {
     uint64_t at = r_.offset();
     MATS_ASSIGN_OR_RETURN(uint64_t declared_len, Count());
-    MATS_RETURN_IF_ERROR(CheckCount(declared_len, 1, at, "string length", "max_string_bytes",
-                                    ctx_.limits().max_string_bytes, std::move(member)));
+    MATS_RETURN_IF_ERROR(
+        CheckCount(declared_len, 1, at, "string length", "max_string_bytes",
+                   ctx_.limits().max_string_bytes, std::move(member)));
     return r_.ReadChars(declared_len);
   }
 
@@ -152,7 +163,8 @@ Status SkipArray(Reader& rd, KeyValue* kv, ScanContext& ctx) {
     ValueType type;
     uint64_t left;
   };
-  const uint32_t max_depth = std::min<uint32_t>(ctx.limits().max_depth, kMaxArrayDepth);
+  const uint32_t max_depth =
+      std::min<uint32_t>(ctx.limits().max_depth, kMaxArrayDepth);
   std::vector<Frame> stack;
   auto push_array = [&](bool top) -> Status {
     uint64_t at = rd.offset();
@@ -160,17 +172,23 @@ Status SkipArray(Reader& rd, KeyValue* kv, ScanContext& ctx) {
     if (!KnownType(declared_type)) {
       Report(ctx, kRuleUnknownValueType, Severity::kMedium, at, kv->key,
              fmt::format("array of unknown value type {}", declared_type));
-      return Malformed(at, "gguf: array element type {} at offset {}: want 0..12",
+      return Malformed(at,
+                       "gguf: array element type {} at offset {}: want 0..12",
                        declared_type, at);
     }
     auto type = static_cast<ValueType>(declared_type);
     uint64_t count_at = rd.offset();
     MATS_ASSIGN_OR_RETURN(uint64_t declared_count, rd.Count());
     uint64_t min_item = FixedSize(type);
-    if (type == ValueType::kString) min_item = rd.v1() ? 4 : 8;
-    if (type == ValueType::kArray) min_item = rd.v1() ? 8 : 12;
-    MATS_RETURN_IF_ERROR(rd.CheckCount(declared_count, min_item, count_at, "array length",
-                                       "file size", UINT64_MAX, kv->key));
+    if (type == ValueType::kString) {
+      min_item = rd.v1() ? 4 : 8;
+    }
+    if (type == ValueType::kArray) {
+      min_item = rd.v1() ? 8 : 12;
+    }
+    MATS_RETURN_IF_ERROR(rd.CheckCount(declared_count, min_item, count_at,
+                                       "array length", "file size", UINT64_MAX,
+                                       kv->key));
     if (top) {
       kv->array_type = type;
       kv->array_count = declared_count;
@@ -214,10 +232,12 @@ Status ReadKeyValue(Reader& rd, File* file, ScanContext& ctx) {
   uint64_t type_at = rd.offset();
   MATS_ASSIGN_OR_RETURN(uint32_t declared_type, rd.U32());
   if (!KnownType(declared_type)) {
-    Report(ctx, kRuleUnknownValueType, Severity::kMedium, type_at, Shown(kv.key),
+    Report(ctx, kRuleUnknownValueType, Severity::kMedium, type_at,
+           Shown(kv.key),
            fmt::format("unknown metadata value type {}", declared_type));
-    return Malformed(type_at, "gguf: value type {} of key \"{}\" at offset {}: want 0..12",
-                     declared_type, Shown(kv.key), type_at);
+    return Malformed(
+        type_at, "gguf: value type {} of key \"{}\" at offset {}: want 0..12",
+        declared_type, Shown(kv.key), type_at);
   }
   kv.type = static_cast<ValueType>(declared_type);
   kv.offset = rd.offset();
@@ -266,7 +286,8 @@ void CheckMetadata(File* file, ScanContext& ctx) {
   for (const KeyValue& kv : file->kvs) {
     if (!seen.insert(kv.key).second) {
       Report(ctx, kRuleDuplicate, Severity::kMedium, kv.offset, Shown(kv.key),
-             "metadata key appears more than once (readers disagree on which value "
+             "metadata key appears more than once (readers disagree on which "
+             "value "
              "wins)");
     }
     if (kv.key == "general.alignment") {
@@ -274,10 +295,11 @@ void CheckMetadata(File* file, ScanContext& ctx) {
         Report(ctx, kRuleAlignment, Severity::kMedium, kv.offset, Shown(kv.key),
                "general.alignment is not a u32; the default 32 applies");
       } else if (kv.integer == 0 || (kv.integer & (kv.integer - 1)) != 0) {
-        Report(ctx, kRuleAlignment, Severity::kMedium, kv.offset, Shown(kv.key),
-               fmt::format("general.alignment {} is not a power of two (llama.cpp "
-                           "rejects the file); the default 32 applies",
-                           kv.integer));
+        Report(
+            ctx, kRuleAlignment, Severity::kMedium, kv.offset, Shown(kv.key),
+            fmt::format("general.alignment {} is not a power of two (llama.cpp "
+                        "rejects the file); the default 32 applies",
+                        kv.integer));
       } else {
         file->alignment = static_cast<uint32_t>(kv.integer);
       }
@@ -301,14 +323,15 @@ Status ReadTensorInfo(Reader& rd, File* file, ScanContext& ctx) {
   if (declared_dims > kMaxDeclaredDims) {
     Report(ctx, kRuleDeclaredSize, Severity::kHigh, dims_at, member,
            fmt::format("tensor declares {} dimensions", declared_dims));
-    return Malformed(dims_at, "gguf: n_dims {} of tensor \"{}\" at offset {}: want <= {}",
-                     declared_dims, member, dims_at, kMaxDims);
+    return Malformed(
+        dims_at, "gguf: n_dims {} of tensor \"{}\" at offset {}: want <= {}",
+        declared_dims, member, dims_at, kMaxDims);
   }
   bool ok = true;
   if (declared_dims > kMaxDims) {
     Report(ctx, kRuleTooManyDims, Severity::kMedium, dims_at, member,
-           fmt::format("tensor has {} dimensions; ggml supports at most {}", declared_dims,
-                       kMaxDims));
+           fmt::format("tensor has {} dimensions; ggml supports at most {}",
+                       declared_dims, kMaxDims));
     ok = false;
   }
   uint64_t elements = 1;
@@ -322,7 +345,9 @@ Status ReadTensorInfo(Reader& rd, File* file, ScanContext& ctx) {
       MATS_ASSIGN_OR_RETURN(d, rd.U64());
     }
     t.dims.push_back(d);
-    if (d > static_cast<uint64_t>(INT64_MAX)) overflow = true;  // negative as int64
+    if (d > static_cast<uint64_t>(INT64_MAX)) {
+      overflow = true;  // negative as int64
+    }
     overflow = overflow || !CheckedMul(elements, d, &elements);
   }
   uint64_t type_at = rd.offset();
@@ -330,7 +355,8 @@ Status ReadTensorInfo(Reader& rd, File* file, ScanContext& ctx) {
   MATS_ASSIGN_OR_RETURN(t.offset, rd.U64());
   if (overflow || elements > static_cast<uint64_t>(INT64_MAX)) {
     Report(ctx, kRuleElementCount, Severity::kHigh, dims_at, member,
-           "element count overflows (dims negative as int64 or product past 2^63)");
+           "element count overflows (dims negative as int64 or product past "
+           "2^63)");
     ok = false;
   }
   const GgmlType* type = FindGgmlType(t.type);
@@ -343,10 +369,12 @@ Status ReadTensorInfo(Reader& rd, File* file, ScanContext& ctx) {
     uint64_t bytes = 0;
     if (first % type->block_size != 0 || elements % type->block_size != 0) {
       Report(ctx, kRuleElementCount, Severity::kHigh, dims_at, member,
-             fmt::format("first dimension {} is not a multiple of the {} block size {}",
-                         first, type->name, type->block_size));
+             fmt::format(
+                 "first dimension {} is not a multiple of the {} block size {}",
+                 first, type->name, type->block_size));
       ok = false;
-    } else if (!CheckedMul(elements / type->block_size, uint64_t{type->type_size}, &bytes)) {
+    } else if (!CheckedMul(elements / type->block_size,
+                           uint64_t{type->type_size}, &bytes)) {
       Report(ctx, kRuleElementCount, Severity::kHigh, dims_at, member,
              "tensor byte size overflows 64 bits");
       ok = false;
@@ -369,33 +397,42 @@ void CheckTensors(File* file, uint64_t file_size, ScanContext& ctx) {
              "tensor name appears more than once");
     }
     if (t.offset % file->alignment != 0) {
-      Report(ctx, kRuleMisaligned, Severity::kMedium, t.info_offset, member,
-             fmt::format("tensor offset {} is not a multiple of the alignment {}",
-                         t.offset, file->alignment));
+      Report(
+          ctx, kRuleMisaligned, Severity::kMedium, t.info_offset, member,
+          fmt::format("tensor offset {} is not a multiple of the alignment {}",
+                      t.offset, file->alignment));
     }
-    if (!t.valid) continue;
+    if (!t.valid) {
+      continue;
+    }
     uint64_t start = 0;
     if (!CheckedAdd(file->data_offset, t.offset, &start) ||
         !RangeInside(start, t.bytes, file_size)) {
       Report(ctx, kRulePastEof, Severity::kHigh, t.info_offset, member,
-             fmt::format("tensor data [{} + {}, {} bytes) extends past the end of the "
-                         "file ({} bytes)",
-                         file->data_offset, t.offset, t.bytes, file_size));
+             fmt::format(
+                 "tensor data [{} + {}, {} bytes) extends past the end of the "
+                 "file ({} bytes)",
+                 file->data_offset, t.offset, t.bytes, file_size));
       continue;
     }
     placed.push_back(&t);
   }
-  std::sort(placed.begin(), placed.end(), [](const TensorInfo* a, const TensorInfo* b) {
-    return a->offset != b->offset ? a->offset < b->offset : a->bytes < b->bytes;
-  });
+  std::sort(placed.begin(), placed.end(),
+            [](const TensorInfo* a, const TensorInfo* b) {
+              return a->offset != b->offset ? a->offset < b->offset
+                                            : a->bytes < b->bytes;
+            });
   uint64_t end = 0;
   const TensorInfo* prev = nullptr;
   for (const TensorInfo* t : placed) {
-    if (t->bytes == 0) continue;
+    if (t->bytes == 0) {
+      continue;
+    }
     if (prev != nullptr && t->offset < end) {
-      Report(ctx, kRuleOverlap, Severity::kHigh, t->info_offset, Shown(t->name),
-             fmt::format("tensor data [{}, {}) overlaps '{}' ending at {}", t->offset,
-                         t->offset + t->bytes, Shown(prev->name), end));
+      Report(
+          ctx, kRuleOverlap, Severity::kHigh, t->info_offset, Shown(t->name),
+          fmt::format("tensor data [{}, {}) overlaps '{}' ending at {}",
+                      t->offset, t->offset + t->bytes, Shown(prev->name), end));
     }
     if (t->offset + t->bytes > end) {  // no overflow: RangeInside passed
       end = t->offset + t->bytes;
@@ -408,7 +445,9 @@ void CheckTensors(File* file, uint64_t file_size, ScanContext& ctx) {
 
 const GgmlType* FindGgmlType(uint32_t id) {
   for (const GgmlType& t : kTypes) {
-    if (t.id == id) return &t;
+    if (t.id == id) {
+      return &t;
+    }
   }
   return nullptr;
 }
@@ -419,7 +458,8 @@ Result<File> AnalyzeFile(ByteSpan data, ScanContext& ctx) {
   File file;
   MATS_ASSIGN_OR_RETURN(ByteSpan magic, rd.raw().ReadBytes(4));
   if (AsChars(magic) != "GGUF") {
-    return Malformed(0, "gguf: bad magic {} at offset 0, want \"GGUF\"", HexEncode(magic));
+    return Malformed(0, "gguf: bad magic {} at offset 0, want \"GGUF\"",
+                     HexEncode(magic));
   }
   MATS_ASSIGN_OR_RETURN(uint32_t version, rd.U32());
   uint32_t swapped = __builtin_bswap32(version);
@@ -429,9 +469,10 @@ Result<File> AnalyzeFile(ByteSpan data, ScanContext& ctx) {
     file.version = swapped;
     file.big_endian = true;
     Report(ctx, kRuleBigEndian, Severity::kInfo, 4, "",
-           fmt::format("big-endian GGUF v{} (byte-swapped version field); parsed as "
-                       "big-endian",
-                       swapped));
+           fmt::format(
+               "big-endian GGUF v{} (byte-swapped version field); parsed as "
+               "big-endian",
+               swapped));
   } else {
     return UnsupportedAt(4, "gguf: version {} at offset 4: want 1..3", version);
   }
@@ -443,8 +484,9 @@ Result<File> AnalyzeFile(ByteSpan data, ScanContext& ctx) {
   uint64_t min_tensor = file.version == 1 ? 4 + 4 + 4 + 8 : 8 + 4 + 4 + 8;
   MATS_RETURN_IF_ERROR(rd.CheckCount(declared_kvs, min_kv, at, "metadata count",
                                      "max_entries", limits.max_entries));
-  MATS_RETURN_IF_ERROR(rd.CheckCount(declared_tensors, min_tensor, at, "tensor count",
-                                     "max_entries", limits.max_entries));
+  MATS_RETURN_IF_ERROR(rd.CheckCount(declared_tensors, min_tensor, at,
+                                     "tensor count", "max_entries",
+                                     limits.max_entries));
   // Both counts passed their limit and fit in the remaining bytes.
   file.tensor_count = declared_tensors;
   file.kv_count = declared_kvs;
@@ -471,26 +513,35 @@ Result<File> AnalyzeFile(ByteSpan data, ScanContext& ctx) {
   return file;
 }
 
-Status AnalyzeGguf(ByteSpan data, ScanContext& ctx) { return AnalyzeFile(data, ctx).status(); }
+Status AnalyzeGguf(ByteSpan data, ScanContext& ctx) {
+  return AnalyzeFile(data, ctx).status();
+}
 
 namespace {
 
 SniffResult Sniff(ByteSpan data, std::string_view /*name*/) {
-  if (data.size() >= 4 && AsChars(data.first(4)) == "GGUF") return SniffResult::kStrong;
+  if (data.size() >= 4 && AsChars(data.first(4)) == "GGUF") {
+    return SniffResult::kStrong;
+  }
   return SniffResult::kNo;
 }
 
 constexpr std::string_view kAtlasParser[] = {"AML.T0011.000", "AML.T0010.003"};
 constexpr uint8_t kIntegrity = static_cast<uint8_t>(Goal::kIntegrity);
-constexpr uint8_t kMemory = Goal::kIntegrity | Goal::kAvailability | Goal::kConfidentiality;
-constexpr std::string_view kSpec = "https://github.com/ggml-org/ggml/blob/master/docs/gguf.md";
+constexpr uint8_t kMemory =
+    Goal::kIntegrity | Goal::kAvailability | Goal::kConfidentiality;
+constexpr std::string_view kSpec =
+    "https://github.com/ggml-org/ggml/blob/master/docs/gguf.md";
 constexpr std::string_view kAdvisories =
-    "GHSA-7rxv-5jhh-j6xx; Databricks: GGML GGUF File Format Vulnerabilities (2024); "
+    "GHSA-7rxv-5jhh-j6xx; Databricks: GGML GGUF File Format Vulnerabilities "
+    "(2024); "
     "https://github.com/ggml-org/ggml/blob/master/docs/gguf.md";
 
 constexpr RuleInfo kRules[] = {
-    {kRuleDeclaredSize, "GGUF declares impossible counts or lengths", Severity::kHigh,
-     "A tensor or metadata count, string length, array length or n_dims is larger "
+    {kRuleDeclaredSize, "GGUF declares impossible counts or lengths",
+     Severity::kHigh,
+     "A tensor or metadata count, string length, array length or n_dims is "
+     "larger "
      "than the Limits allow or than the whole file could hold (e.g. 2^64-1). "
      "GGUF readers that allocate or loop from such values overflow the heap or "
      "exhaust memory (the 2024 llama.cpp/ggml GGUF CVEs).",
@@ -502,40 +553,48 @@ constexpr RuleInfo kRules[] = {
      "every count and offset.",
      "Use a little-endian conversion of the model on little-endian machines.",
      kAtlasParser, kIntegrity, kSpec},
-    {kRuleUnknownValueType, "GGUF metadata has an unknown value type", Severity::kMedium,
+    {kRuleUnknownValueType, "GGUF metadata has an unknown value type",
+     Severity::kMedium,
      "A metadata value or array element type is not one of the 13 GGUF types. "
      "Readers cannot know its size; the rest of the file is unreadable and "
      "readers that guess diverge.",
      "Do not load the file.", kAtlasParser, kIntegrity, kAdvisories},
-    {kRuleArrayDepth, "GGUF metadata arrays are nested too deeply", Severity::kMedium,
+    {kRuleArrayDepth, "GGUF metadata arrays are nested too deeply",
+     Severity::kMedium,
      "Arrays of arrays nest past max_depth (at most 64). Recursive readers "
      "exhaust their stack.",
      "Do not load the file, or raise --limit max_depth to inspect it.",
      kAtlasParser, Goal::kAvailability | Goal::kIntegrity, kAdvisories},
-    {kRuleTooManyDims, "GGUF tensor has more than 4 dimensions", Severity::kMedium,
+    {kRuleTooManyDims, "GGUF tensor has more than 4 dimensions",
+     Severity::kMedium,
      "n_dims is above GGML_MAX_DIMS (4). ggml rejects it; readers with fixed "
      "arrays of 4 dims write past them.",
      "Do not load the file.", kAtlasParser, kMemory, kAdvisories},
     {kRuleElementCount, "GGUF tensor size overflows or breaks its block size",
      Severity::kHigh,
-     "A dimension is negative as int64, the element count or byte size overflows, "
+     "A dimension is negative as int64, the element count or byte size "
+     "overflows, "
      "or the first dimension is not a multiple of the quantisation block size. "
      "Readers compute a wrong (small) size and read or write past the tensor.",
      "Do not load the file.", kAtlasParser, kMemory, kAdvisories},
-    {kRuleUnknownGgmlType, "GGUF tensor has an unknown ggml type", Severity::kMedium,
+    {kRuleUnknownGgmlType, "GGUF tensor has an unknown ggml type",
+     Severity::kMedium,
      "The tensor type id is not a ggml type mats knows (F32 ... MXFP4), so its "
      "size cannot be checked. Readers index type tables with it.",
      "Update mats if the type is new; otherwise do not load the file.",
      kAtlasParser, kMemory, kAdvisories},
     {kRuleMisaligned, "GGUF tensor offset is not aligned", Severity::kMedium,
      "A tensor's offset is not a multiple of general.alignment (default 32). "
-     "llama.cpp rejects such files; misaligned data is a sign of a hand-made file.",
-     "Re-export the model with a standard writer.", kAtlasParser, kIntegrity, kSpec},
-    {kRulePastEof, "GGUF tensor data lies past the end of the file", Severity::kHigh,
+     "llama.cpp rejects such files; misaligned data is a sign of a hand-made "
+     "file.",
+     "Re-export the model with a standard writer.", kAtlasParser, kIntegrity,
+     kSpec},
+    {kRulePastEof, "GGUF tensor data lies past the end of the file",
+     Severity::kHigh,
      "data section start + tensor offset + tensor size is past the end of the "
      "file (or overflows). Readers that map the file read out of bounds.",
-     "Do not load the file; it is truncated or hostile.",
-     kAtlasParser, kMemory, kAdvisories},
+     "Do not load the file; it is truncated or hostile.", kAtlasParser, kMemory,
+     kAdvisories},
     {kRuleOverlap, "GGUF tensors overlap", Severity::kHigh,
      "Two tensors share bytes of the data section. Writers never produce it; "
      "aliasing tensors confuses readers and hides data.",
@@ -545,7 +604,8 @@ constexpr RuleInfo kRules[] = {
      "llama.cpp rejects the file; other readers compute a different data "
      "section start.",
      "Do not load the file.", kAtlasParser, kIntegrity, kSpec},
-    {kRuleDuplicate, "GGUF metadata key or tensor name repeated", Severity::kMedium,
+    {kRuleDuplicate, "GGUF metadata key or tensor name repeated",
+     Severity::kMedium,
      "The same metadata key or tensor name appears twice. Readers disagree on "
      "which one wins (a parser differential: e.g. a second chat template).",
      "Do not load the file.", kAtlasParser, kIntegrity, kSpec},
@@ -554,8 +614,9 @@ constexpr RuleInfo kRules[] = {
 }  // namespace
 
 const FormatHandler& GgufHandler() {
-  static const FormatHandler h{"gguf", "GGUF v1-v3 (llama.cpp): metadata, tensor infos, chat templates",
-                               &Sniff, &AnalyzeGguf};
+  static const FormatHandler h{
+      "gguf", "GGUF v1-v3 (llama.cpp): metadata, tensor infos, chat templates",
+      &Sniff, &AnalyzeGguf};
   return h;
 }
 

@@ -22,14 +22,22 @@ bool IsIdentCodePoint(uint32_t cp) {
          (cp >= '0' && cp <= '9') || cp == '_';
 }
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
 void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp > 0x10FFFF) cp = 0xFFFD;
+  if (cp > 0x10FFFF) {
+    cp = 0xFFFD;
+  }
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));
   } else if (cp < 0x800) {
@@ -49,25 +57,37 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 
 // Unicode names an attacker may use in \N{...} to spell identifiers.
 uint32_t LookupUnicodeName(std::string_view name) {
-  if (name == "LOW LINE") return '_';
-  if (name == "FULL STOP") return '.';
+  if (name == "LOW LINE") {
+    return '_';
+  }
+  if (name == "FULL STOP") {
+    return '.';
+  }
   constexpr std::string_view kSmall = "LATIN SMALL LETTER ";
   constexpr std::string_view kCapital = "LATIN CAPITAL LETTER ";
-  if (name.size() == kSmall.size() + 1 && name.substr(0, kSmall.size()) == kSmall) {
+  if (name.size() == kSmall.size() + 1 &&
+      name.substr(0, kSmall.size()) == kSmall) {
     char c = name.back();
-    if (c >= 'A' && c <= 'Z') return static_cast<uint32_t>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z') {
+      return static_cast<uint32_t>(c - 'A' + 'a');
+    }
   }
   if (name.size() == kCapital.size() + 1 &&
       name.substr(0, kCapital.size()) == kCapital) {
     char c = name.back();
-    if (c >= 'A' && c <= 'Z') return static_cast<uint32_t>(c);
+    if (c >= 'A' && c <= 'Z') {
+      return static_cast<uint32_t>(c);
+    }
   }
   constexpr std::string_view kDigit = "DIGIT ";
   constexpr std::array<std::string_view, 10> kDigits = {
-      "ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE"};
+      "ZERO", "ONE", "TWO",   "THREE", "FOUR",
+      "FIVE", "SIX", "SEVEN", "EIGHT", "NINE"};
   if (name.substr(0, std::min(name.size(), kDigit.size())) == kDigit) {
     for (size_t i = 0; i < kDigits.size(); ++i) {
-      if (name.substr(kDigit.size()) == kDigits[i]) return static_cast<uint32_t>('0' + i);
+      if (name.substr(kDigit.size()) == kDigits[i]) {
+        return static_cast<uint32_t>('0' + i);
+      }
     }
   }
   return 0xFFFD;
@@ -81,7 +101,9 @@ class Lexer {
   LexResult Run() {
     while (pos_ < src_.size() && result_.ok) {
       size_t open = FindTagOpen(pos_);
-      if (open == std::string_view::npos) break;
+      if (open == std::string_view::npos) {
+        break;
+      }
       char kind = src_[open + 1];
       pos_ = open + 2;
       if (kind == '#') {
@@ -93,10 +115,14 @@ class Lexer {
         pos_ = close + 2;
         continue;
       }
-      if (kind == '%' && TryRaw(open)) continue;
+      if (kind == '%' && TryRaw(open)) {
+        continue;
+      }
       bool var = kind == '{';
       Push(var ? TokenKind::kVarBegin : TokenKind::kBlockBegin, "", open);
-      if (pos_ < src_.size() && (src_[pos_] == '-' || src_[pos_] == '+')) ++pos_;
+      if (pos_ < src_.size() && (src_[pos_] == '-' || src_[pos_] == '+')) {
+        ++pos_;
+      }
       LexCode(var);
     }
     result_.tokens.push_back({TokenKind::kEof, "", src_.size(), false});
@@ -115,7 +141,9 @@ class Lexer {
   }
 
   void Fail(uint64_t offset, std::string reason) {
-    if (!result_.ok) return;
+    if (!result_.ok) {
+      return;
+    }
     result_.ok = false;
     result_.error_offset = offset;
     result_.error = std::move(reason);
@@ -134,14 +162,28 @@ class Lexer {
   // `{% raw %}` ... `{% endraw %}`: skipped as text.
   bool TryRaw(size_t open) {
     size_t p = pos_;
-    if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) ++p;
-    while (p < src_.size() && IsSpace(src_[p])) ++p;
-    if (src_.substr(p, 3) != "raw") return false;
+    if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) {
+      ++p;
+    }
+    while (p < src_.size() && IsSpace(src_[p])) {
+      ++p;
+    }
+    if (src_.substr(p, 3) != "raw") {
+      return false;
+    }
     p += 3;
-    if (p < src_.size() && IsNameChar(src_[p])) return false;
-    while (p < src_.size() && IsSpace(src_[p])) ++p;
-    if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) ++p;
-    if (src_.substr(p, 2) != "%}") return false;
+    if (p < src_.size() && IsNameChar(src_[p])) {
+      return false;
+    }
+    while (p < src_.size() && IsSpace(src_[p])) {
+      ++p;
+    }
+    if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) {
+      ++p;
+    }
+    if (src_.substr(p, 2) != "%}") {
+      return false;
+    }
     p += 2;
     // Find {%[-+]? ws* endraw ws* [-+]? %}
     size_t q = p;
@@ -153,12 +195,20 @@ class Lexer {
         return true;
       }
       size_t r = t + 2;
-      if (r < src_.size() && (src_[r] == '-' || src_[r] == '+')) ++r;
-      while (r < src_.size() && IsSpace(src_[r])) ++r;
+      if (r < src_.size() && (src_[r] == '-' || src_[r] == '+')) {
+        ++r;
+      }
+      while (r < src_.size() && IsSpace(src_[r])) {
+        ++r;
+      }
       if (src_.substr(r, 6) == "endraw") {
         r += 6;
-        while (r < src_.size() && IsSpace(src_[r])) ++r;
-        if (r < src_.size() && (src_[r] == '-' || src_[r] == '+')) ++r;
+        while (r < src_.size() && IsSpace(src_[r])) {
+          ++r;
+        }
+        if (r < src_.size() && (src_[r] == '-' || src_[r] == '+')) {
+          ++r;
+        }
         if (src_.substr(r, 2) == "%}") {
           pos_ = r + 2;
           return true;
@@ -172,14 +222,19 @@ class Lexer {
     const std::string_view end = var ? "}}" : "%}";
     std::vector<char> brackets;
     while (result_.ok) {
-      while (pos_ < src_.size() && IsSpace(src_[pos_])) ++pos_;
+      while (pos_ < src_.size() && IsSpace(src_[pos_])) {
+        ++pos_;
+      }
       if (pos_ >= src_.size()) {
         Fail(pos_, var ? "unterminated {{ tag" : "unterminated {% tag");
         return;
       }
       if (brackets.empty()) {
         size_t p = pos_;
-        if ((src_[p] == '-' || src_[p] == '+') && src_.substr(p + 1, 2) == end) ++p;
+        if ((src_[p] == '-' || src_[p] == '+') &&
+            src_.substr(p + 1, 2) == end) {
+          ++p;
+        }
         if (src_.substr(p, 2) == end) {
           Push(var ? TokenKind::kVarEnd : TokenKind::kBlockEnd, "", pos_);
           pos_ = p + 2;
@@ -189,14 +244,18 @@ class Lexer {
       char c = src_[pos_];
       size_t start = pos_;
       if (IsNameStart(c)) {
-        while (pos_ < src_.size() && IsNameChar(src_[pos_])) ++pos_;
-        Push(TokenKind::kName, std::string(src_.substr(start, pos_ - start)), start);
+        while (pos_ < src_.size() && IsNameChar(src_[pos_])) {
+          ++pos_;
+        }
+        Push(TokenKind::kName, std::string(src_.substr(start, pos_ - start)),
+             start);
       } else if (IsDigit(c)) {
         LexNumber();
       } else if (c == '\'' || c == '"') {
         LexString();
       } else {
-        static constexpr std::string_view kTwo[] = {"**", "//", "==", "!=", "<=", ">="};
+        static constexpr std::string_view kTwo[] = {
+            "**", "//", "==", "!=", "<=", ">="};
         std::string_view two = src_.substr(pos_, 2);
         bool matched = false;
         for (std::string_view op : kTwo) {
@@ -207,14 +266,18 @@ class Lexer {
             break;
           }
         }
-        if (matched) continue;
+        if (matched) {
+          continue;
+        }
         static constexpr std::string_view kOne = "+-*/%~<>=()[]{},.:|;!";
         if (kOne.find(c) == std::string_view::npos) {
           Fail(start, fmt::format("unexpected character 0x{:02x}",
                                   static_cast<unsigned char>(c)));
           return;
         }
-        if (c == '(' || c == '[' || c == '{') brackets.push_back(c);
+        if (c == '(' || c == '[' || c == '{') {
+          brackets.push_back(c);
+        }
         if (c == ')' || c == ']' || c == '}') {
           char want = c == ')' ? '(' : (c == ']' ? '[' : '{');
           if (brackets.empty() || brackets.back() != want) {
@@ -232,26 +295,41 @@ class Lexer {
   void LexNumber() {
     size_t start = pos_;
     if (src_[pos_] == '0' && pos_ + 1 < src_.size() &&
-        (src_[pos_ + 1] == 'x' || src_[pos_ + 1] == 'X' || src_[pos_ + 1] == 'o' ||
-         src_[pos_ + 1] == 'O' || src_[pos_ + 1] == 'b' || src_[pos_ + 1] == 'B')) {
+        (src_[pos_ + 1] == 'x' || src_[pos_ + 1] == 'X' ||
+         src_[pos_ + 1] == 'o' || src_[pos_ + 1] == 'O' ||
+         src_[pos_ + 1] == 'b' || src_[pos_ + 1] == 'B')) {
       pos_ += 2;
-      while (pos_ < src_.size() && (HexValue(src_[pos_]) >= 0 || src_[pos_] == '_')) ++pos_;
-    } else {
-      while (pos_ < src_.size() && (IsDigit(src_[pos_]) || src_[pos_] == '_')) ++pos_;
-      if (pos_ + 1 < src_.size() && src_[pos_] == '.' && IsDigit(src_[pos_ + 1])) {
+      while (pos_ < src_.size() &&
+             (HexValue(src_[pos_]) >= 0 || src_[pos_] == '_')) {
         ++pos_;
-        while (pos_ < src_.size() && (IsDigit(src_[pos_]) || src_[pos_] == '_')) ++pos_;
+      }
+    } else {
+      while (pos_ < src_.size() && (IsDigit(src_[pos_]) || src_[pos_] == '_')) {
+        ++pos_;
+      }
+      if (pos_ + 1 < src_.size() && src_[pos_] == '.' &&
+          IsDigit(src_[pos_ + 1])) {
+        ++pos_;
+        while (pos_ < src_.size() &&
+               (IsDigit(src_[pos_]) || src_[pos_] == '_')) {
+          ++pos_;
+        }
       }
       if (pos_ < src_.size() && (src_[pos_] == 'e' || src_[pos_] == 'E')) {
         size_t p = pos_ + 1;
-        if (p < src_.size() && (src_[p] == '+' || src_[p] == '-')) ++p;
+        if (p < src_.size() && (src_[p] == '+' || src_[p] == '-')) {
+          ++p;
+        }
         if (p < src_.size() && IsDigit(src_[p])) {
           pos_ = p;
-          while (pos_ < src_.size() && IsDigit(src_[pos_])) ++pos_;
+          while (pos_ < src_.size() && IsDigit(src_[pos_])) {
+            ++pos_;
+          }
         }
       }
     }
-    Push(TokenKind::kNumber, std::string(src_.substr(start, pos_ - start)), start);
+    Push(TokenKind::kNumber, std::string(src_.substr(start, pos_ - start)),
+         start);
   }
 
   void LexString() {
@@ -265,7 +343,9 @@ class Lexer {
         return;
       }
       char c = src_[pos_++];
-      if (c == quote) break;
+      if (c == quote) {
+        break;
+      }
       if (c != '\\') {
         value.push_back(c);
         continue;
@@ -278,17 +358,49 @@ class Lexer {
       uint32_t cp = 0;
       bool numeric = true;
       switch (e) {
-        case 'n': value.push_back('\n'); numeric = false; break;
-        case 't': value.push_back('\t'); numeric = false; break;
-        case 'r': value.push_back('\r'); numeric = false; break;
-        case 'a': value.push_back('\a'); numeric = false; break;
-        case 'b': value.push_back('\b'); numeric = false; break;
-        case 'f': value.push_back('\f'); numeric = false; break;
-        case 'v': value.push_back('\v'); numeric = false; break;
-        case '\\': value.push_back('\\'); numeric = false; break;
-        case '\'': value.push_back('\''); numeric = false; break;
-        case '"': value.push_back('"'); numeric = false; break;
-        case '\n': numeric = false; break;  // line continuation
+        case 'n':
+          value.push_back('\n');
+          numeric = false;
+          break;
+        case 't':
+          value.push_back('\t');
+          numeric = false;
+          break;
+        case 'r':
+          value.push_back('\r');
+          numeric = false;
+          break;
+        case 'a':
+          value.push_back('\a');
+          numeric = false;
+          break;
+        case 'b':
+          value.push_back('\b');
+          numeric = false;
+          break;
+        case 'f':
+          value.push_back('\f');
+          numeric = false;
+          break;
+        case 'v':
+          value.push_back('\v');
+          numeric = false;
+          break;
+        case '\\':
+          value.push_back('\\');
+          numeric = false;
+          break;
+        case '\'':
+          value.push_back('\'');
+          numeric = false;
+          break;
+        case '"':
+          value.push_back('"');
+          numeric = false;
+          break;
+        case '\n':
+          numeric = false;
+          break;  // line continuation
         case 'x':
         case 'u':
         case 'U': {
@@ -314,11 +426,13 @@ class Lexer {
         }
         case 'N': {
           size_t close = src_.find('}', pos_);
-          if (pos_ < src_.size() && src_[pos_] == '{' && close != std::string_view::npos &&
-              close - pos_ < 100) {
+          if (pos_ < src_.size() && src_[pos_] == '{' &&
+              close != std::string_view::npos && close - pos_ < 100) {
             cp = LookupUnicodeName(src_.substr(pos_ + 1, close - pos_ - 1));
             pos_ = close + 1;
-            if (cp == 0xFFFD) escaped_ident = true;  // unknown name: treat as hiding
+            if (cp == 0xFFFD) {
+              escaped_ident = true;  // unknown name: treat as hiding
+            }
           } else {
             value.push_back('\\');
             value.push_back('N');
@@ -342,7 +456,9 @@ class Lexer {
           break;
       }
       if (numeric) {
-        if (IsIdentCodePoint(cp)) escaped_ident = true;
+        if (IsIdentCodePoint(cp)) {
+          escaped_ident = true;
+        }
         AppendUtf8(cp, &value);
       }
     }

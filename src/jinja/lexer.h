@@ -15,9 +15,9 @@ enum class TokenKind : uint8_t {
   kBlockBegin,  // {%
   kBlockEnd,    // %}
   kName,
-  kString,      // text holds the decoded value
+  kString,  // text holds the decoded value
   kNumber,
-  kOp,          // operators and punctuation
+  kOp,  // operators and punctuation
   kEof,
 };
 
@@ -34,7 +34,7 @@ struct LexResult {
   std::vector<Token> tokens;  // always ends with kEof
   bool ok = true;
   uint64_t error_offset = 0;
-  std::string error;  // lowercase reason when !ok
+  std::string error;   // lowercase reason when !ok
   bool limit = false;  // stopped at max_tokens (not a syntax error)
 };
 

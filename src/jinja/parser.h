@@ -45,12 +45,12 @@ struct Node {
   std::optional<std::string> str;
   std::optional<std::vector<std::string>> list;
   std::optional<int64_t> num;
-  bool literal = false;    // a plain string literal
-  bool escaped = false;    // escapes spelled identifier characters
-  bool string_op = false;  // value built by string operations
+  bool literal = false;       // a plain string literal
+  bool escaped = false;       // escapes spelled identifier characters
+  bool string_op = false;     // value built by string operations
   bool dunder_chain = false;  // an attribute chain that passed a "_" name
-  std::string root;        // root name of an attribute chain
-  uint64_t chain_start = 0;  // offset of the chain's root
+  std::string root;           // root name of an attribute chain
+  uint64_t chain_start = 0;   // offset of the chain's root
 };
 
 struct ParseIssue {

@@ -27,15 +27,17 @@ std::string Read(const std::string& name) {
 std::string Describe(const RecordingContext& ctx) {
   std::string out;
   for (const Finding& f : ctx.findings) {
-    out += f.rule_id + " " + std::string(SeverityName(f.severity)) + " [" + f.member +
-           "] @" + std::to_string(f.offset) + ": " + f.message + "\n";
+    out += f.rule_id + " " + std::string(SeverityName(f.severity)) + " [" +
+           f.member + "] @" + std::to_string(f.offset) + ": " + f.message +
+           "\n";
   }
   return out;
 }
 
 TEST(GgufTest, BenignFilesAreClean) {
-  for (const char* name : {"benign_v3.gguf", "benign_v2.gguf", "benign_v1.gguf",
-                           "benign_nested_arrays.gguf", "benign_alignment64.gguf"}) {
+  for (const char* name :
+       {"benign_v3.gguf", "benign_v2.gguf", "benign_v1.gguf",
+        "benign_nested_arrays.gguf", "benign_alignment64.gguf"}) {
     RecordingContext ctx;
     std::string bytes = Read(name);
     auto f = AnalyzeFile(AsBytes(bytes), ctx);
@@ -67,11 +69,13 @@ TEST(GgufTest, ParsesStructure) {
 
 TEST(GgufTest, VersionsAndEndianness) {
   RecordingContext v1;
-  ASSERT_OK_AND_ASSIGN(File f1, AnalyzeFile(AsBytes(Read("benign_v1.gguf")), v1));
+  ASSERT_OK_AND_ASSIGN(File f1,
+                       AnalyzeFile(AsBytes(Read("benign_v1.gguf")), v1));
   EXPECT_EQ(f1.version, 1u);
   EXPECT_EQ(f1.tensors.size(), 3u);
   RecordingContext be;
-  ASSERT_OK_AND_ASSIGN(File fb, AnalyzeFile(AsBytes(Read("big_endian.gguf")), be));
+  ASSERT_OK_AND_ASSIGN(File fb,
+                       AnalyzeFile(AsBytes(Read("big_endian.gguf")), be));
   EXPECT_TRUE(fb.big_endian);
   EXPECT_EQ(fb.tensors.size(), 3u);
   EXPECT_EQ(fb.tensors[1].bytes, 68u);
@@ -94,7 +98,8 @@ TEST(GgufTest, ChatTemplatesAreAnalysedAndAttributed) {
   RecordingContext b;
   ASSERT_OK(AnalyzeGguf(AsBytes(Read("malicious_named_template.gguf")), b));
   ASSERT_NE(b.FindRule("MATS-JINJA-001"), nullptr) << Describe(b);
-  EXPECT_EQ(b.FindRule("MATS-JINJA-001")->member, "tokenizer.chat_template.rag");
+  EXPECT_EQ(b.FindRule("MATS-JINJA-001")->member,
+            "tokenizer.chat_template.rag");
 
   RecordingContext c;
   ASSERT_OK(AnalyzeGguf(AsBytes(Read("duplicate_template_key.gguf")), c));
@@ -155,9 +160,11 @@ TEST(GgufTest, TruncationIsAnErrorNotAFinding) {
   // declared-size findings (the counts fit the whole file).
   for (size_t cut : {size_t{30}, size_t{200}, size_t{900}, size_t{3900}}) {
     RecordingContext ctx;
-    Status s = AnalyzeGguf(AsBytes(std::string_view(bytes).substr(0, cut)), ctx);
+    Status s =
+        AnalyzeGguf(AsBytes(std::string_view(bytes).substr(0, cut)), ctx);
     EXPECT_FALSE(s.ok()) << cut;
-    EXPECT_FALSE(ctx.HasRule(kRuleDeclaredSize)) << cut << "\n" << Describe(ctx);
+    EXPECT_FALSE(ctx.HasRule(kRuleDeclaredSize)) << cut << "\n"
+                                                 << Describe(ctx);
   }
 }
 
@@ -170,13 +177,15 @@ TEST(GgufTest, LimitBoundaries) {
   Limits below;
   below.max_entries = 8;
   RecordingContext b(below);
-  EXPECT_THAT(AnalyzeGguf(AsBytes(bytes), b), StatusIs(ErrorCode::kLimitExceeded));
+  EXPECT_THAT(AnalyzeGguf(AsBytes(bytes), b),
+              StatusIs(ErrorCode::kLimitExceeded));
   EXPECT_TRUE(b.HasRule(kRuleDeclaredSize));
   // The longest string is the llama3 template.
   Limits strings;
   strings.max_string_bytes = 64;
   RecordingContext c(strings);
-  EXPECT_THAT(AnalyzeGguf(AsBytes(bytes), c), StatusIs(ErrorCode::kLimitExceeded));
+  EXPECT_THAT(AnalyzeGguf(AsBytes(bytes), c),
+              StatusIs(ErrorCode::kLimitExceeded));
   // Nested arrays: benign file nests 3 deep (outer + inner array of arrays).
   Limits deep;
   deep.max_depth = 3;
@@ -210,7 +219,8 @@ TEST(GgufTest, RulesTable) {
 }
 
 TEST(GgufTest, MutationsNeverCrash) {
-  for (const char* name : {"benign_v3.gguf", "benign_v1.gguf", "benign_nested_arrays.gguf"}) {
+  for (const char* name :
+       {"benign_v3.gguf", "benign_v1.gguf", "benign_nested_arrays.gguf"}) {
     std::string bytes = Read(name);
     for (size_t i = 0; i <= bytes.size(); i += 3) {
       RecordingContext ctx;
@@ -225,7 +235,8 @@ TEST(GgufTest, MutationsNeverCrash) {
       }
     }
     RecordingContext tail;
-    EXPECT_THAT(AnalyzeGguf(AsBytes(bytes + "garbage"), tail), ::mats::testing::IsOk());
+    EXPECT_THAT(AnalyzeGguf(AsBytes(bytes + "garbage"), tail),
+                ::mats::testing::IsOk());
   }
 }
 

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 using ::mats::testing::RecordingContext;
 using ::mats::testing::StatusIs;
 
-const std::string kFixtures = std::string(MATS_SOURCE_DIR) + "/tests/fixtures/jinja";
+const std::string kFixtures =
+    std::string(MATS_SOURCE_DIR) + "/tests/fixtures/jinja";
 
 std::vector<Finding> Analyze(std::string_view text, Limits limits = {}) {
   return AnalyzeTemplate(text, limits);
@@ -54,7 +55,8 @@ std::string ReadText(const fs::path& p) {
   return r.ok() ? *r : std::string();
 }
 
-// ---- fixtures ----------------------------------------------------------------
+// ---- fixtures
+// ----------------------------------------------------------------
 
 TEST(JinjaFixturesTest, BenignTemplatesAreClean) {
   size_t n = 0;
@@ -103,28 +105,32 @@ TEST(JinjaFixturesTest, EveryMaliciousTemplateIsDetected) {
     EXPECT_TRUE(Has(fs, it->second)) << name << "\n" << Describe(fs);
     EXPECT_GE(MaxSeverity(fs), Severity::kMedium) << name;
     if (name != "include_file.jinja") {
-      EXPECT_GE(MaxSeverity(fs), Severity::kHigh) << name << "\n" << Describe(fs);
+      EXPECT_GE(MaxSeverity(fs), Severity::kHigh) << name << "\n"
+                                                  << Describe(fs);
     }
     ++n;
   }
   EXPECT_EQ(n, expected.size());
 }
 
-// ---- rules: positive and negative --------------------------------------------
+// ---- rules: positive and negative
+// --------------------------------------------
 
 TEST(JinjaRulesTest, DunderAccess) {
-  EXPECT_TRUE(Has(Analyze("{{ x.__class__ }}"), kRuleDunderAccess, Severity::kCritical));
+  EXPECT_TRUE(Has(Analyze("{{ x.__class__ }}"), kRuleDunderAccess,
+                  Severity::kCritical));
   EXPECT_TRUE(Has(Analyze("{{ x['__globals__'] }}"), kRuleDunderAccess));
   EXPECT_TRUE(Has(Analyze("{{ x|attr('__mro__') }}"), kRuleDunderAccess));
-  EXPECT_TRUE(Has(Analyze("{{ x._private }}"), kRuleDunderAccess, Severity::kHigh));
+  EXPECT_TRUE(
+      Has(Analyze("{{ x._private }}"), kRuleDunderAccess, Severity::kHigh));
   auto chain = Analyze("{{ ''.__class__.__mro__[1].__subclasses__() }}");
   EXPECT_EQ(chain.size(), 1u) << Describe(chain);  // first internal name only
   EXPECT_TRUE(Analyze("{{ message.content }}{{ message['role'] }}").empty());
 }
 
 TEST(JinjaRulesTest, ObfuscatedNames) {
-  EXPECT_TRUE(Has(Analyze("{{ x['\\x5f\\x5fclass\\x5f\\x5f'] }}"), kRuleObfuscatedName,
-                  Severity::kCritical));
+  EXPECT_TRUE(Has(Analyze("{{ x['\\x5f\\x5fclass\\x5f\\x5f'] }}"),
+                  kRuleObfuscatedName, Severity::kCritical));
   EXPECT_TRUE(Has(Analyze("{{ x['\\N{LOW LINE}\\N{LOW LINE}class__'] }}"),
                   kRuleObfuscatedName, Severity::kCritical));
   EXPECT_TRUE(Has(Analyze("{{ x['__cl' + 'ass__'] }}"), kRuleObfuscatedName,
@@ -135,17 +141,23 @@ TEST(JinjaRulesTest, ObfuscatedNames) {
                   kRuleObfuscatedName, Severity::kCritical));
   EXPECT_TRUE(Has(Analyze("{{ x|attr('%s%sclass%s%s' % ('_','_','_','_')) }}"),
                   kRuleObfuscatedName, Severity::kCritical));
-  EXPECT_TRUE(Has(Analyze("{{ x|attr(y) }}"), kRuleObfuscatedName, Severity::kHigh));
-  EXPECT_TRUE(Has(Analyze("{{ x[y ~ 'z'] }}"), kRuleObfuscatedName, Severity::kMedium));
+  EXPECT_TRUE(
+      Has(Analyze("{{ x|attr(y) }}"), kRuleObfuscatedName, Severity::kHigh));
+  EXPECT_TRUE(
+      Has(Analyze("{{ x[y ~ 'z'] }}"), kRuleObfuscatedName, Severity::kMedium));
   EXPECT_TRUE(Has(Analyze("{% set s = '__glo' %}{{ x[s ~ 'bals__'] }}"),
                   kRuleObfuscatedName, Severity::kCritical));
   EXPECT_TRUE(Has(Analyze("{{ '\\x6fs' }}"), kRuleObfuscatedName));
-  EXPECT_TRUE(Has(Analyze("{% set p = '__subclasses__' %}"), kRuleObfuscatedName));
+  EXPECT_TRUE(
+      Has(Analyze("{% set p = '__subclasses__' %}"), kRuleObfuscatedName));
   // Negatives: escapes for non-identifier characters, concatenation outside
   // subscripts, numeric subscripts and arithmetic keys.
-  EXPECT_TRUE(Analyze("{{ '\\n\\t\\x3c\\u2581' ~ message['content'] }}").empty());
-  EXPECT_TRUE(Analyze("{{ messages[loop.index0 + 1]['role'] }}{{ x[0] }}").empty());
-  EXPECT_TRUE(Analyze("{{ bos_token + message['content'] + eos_token }}").empty());
+  EXPECT_TRUE(
+      Analyze("{{ '\\n\\t\\x3c\\u2581' ~ message['content'] }}").empty());
+  EXPECT_TRUE(
+      Analyze("{{ messages[loop.index0 + 1]['role'] }}{{ x[0] }}").empty());
+  EXPECT_TRUE(
+      Analyze("{{ bos_token + message['content'] + eos_token }}").empty());
 }
 
 TEST(JinjaRulesTest, AttrFilter) {
@@ -157,45 +169,52 @@ TEST(JinjaRulesTest, AttrFilter) {
 }
 
 TEST(JinjaRulesTest, HelperGlobals) {
-  EXPECT_TRUE(Has(Analyze("{{ lipsum }}"), kRuleHelperGlobals, Severity::kMedium));
+  EXPECT_TRUE(
+      Has(Analyze("{{ lipsum }}"), kRuleHelperGlobals, Severity::kMedium));
   EXPECT_TRUE(Has(Analyze("{{ cycler('a','b').next() }}"), kRuleHelperGlobals));
   EXPECT_TRUE(Has(Analyze("{{ namespace.foo }}"), kRuleHelperGlobals));
-  EXPECT_TRUE(Has(Analyze("{{ namespace.__init__.__globals__ }}"), kRuleDunderAccess,
-                  Severity::kCritical));
+  EXPECT_TRUE(Has(Analyze("{{ namespace.__init__.__globals__ }}"),
+                  kRuleDunderAccess, Severity::kCritical));
   // Calling namespace(), range(), dict() and reading namespace state is fine.
-  EXPECT_TRUE(Analyze("{% set ns = namespace(a=1, b=[]) %}{% set ns.a = ns.a + 1 %}"
-                      "{{ ns.a }}{{ range(3)|list }}{{ dict(a=1) }}")
-                  .empty());
+  EXPECT_TRUE(
+      Analyze("{% set ns = namespace(a=1, b=[]) %}{% set ns.a = ns.a + 1 %}"
+              "{{ ns.a }}{{ range(3)|list }}{{ dict(a=1) }}")
+          .empty());
 }
 
 TEST(JinjaRulesTest, DangerousNames) {
-  EXPECT_TRUE(Has(Analyze("{{ os.popen('id') }}"), kRuleDangerousName, Severity::kHigh));
+  EXPECT_TRUE(Has(Analyze("{{ os.popen('id') }}"), kRuleDangerousName,
+                  Severity::kHigh));
   EXPECT_TRUE(Has(Analyze("{{ x.__globals__['os'] }}"), kRuleDangerousName,
                   Severity::kCritical));
   EXPECT_TRUE(Has(Analyze("{{ x.popen('id') }}"), kRuleDangerousName));
   EXPECT_TRUE(Has(Analyze("{{ eval('1') }}"), kRuleDangerousName));
-  EXPECT_TRUE(Has(Analyze("{{ x.system('id') }}"), kRuleDangerousName, Severity::kHigh));
-  EXPECT_TRUE(Has(Analyze("{{ x.__init__.__globals__.sys }}"), kRuleDangerousName,
-                  Severity::kCritical));
+  EXPECT_TRUE(Has(Analyze("{{ x.system('id') }}"), kRuleDangerousName,
+                  Severity::kHigh));
+  EXPECT_TRUE(Has(Analyze("{{ x.__init__.__globals__.sys }}"),
+                  kRuleDangerousName, Severity::kCritical));
   // 'system' as a role string, dict key or namespace field is normal.
-  EXPECT_TRUE(Analyze("{% set ns = namespace(system='') %}{% set ns.system = 'a' %}"
-                      "{{ ns.system }}{{ x.open }}")
-                  .empty());
-  EXPECT_TRUE(Analyze("{% if message['role'] == 'system' %}{{ roles['system'] }}"
-                      "{% endif %}")
-                  .empty());
+  EXPECT_TRUE(
+      Analyze("{% set ns = namespace(system='') %}{% set ns.system = 'a' %}"
+              "{{ ns.system }}{{ x.open }}")
+          .empty());
+  EXPECT_TRUE(
+      Analyze("{% if message['role'] == 'system' %}{{ roles['system'] }}"
+              "{% endif %}")
+          .empty());
 }
 
 TEST(JinjaRulesTest, Unparseable) {
-  EXPECT_TRUE(Has(Analyze("{% if x %}"), kRuleUnparseable));             // unclosed
-  EXPECT_TRUE(Has(Analyze("{% endfor %}"), kRuleUnparseable));           // stray end
-  EXPECT_TRUE(Has(Analyze("{% frobnicate %}"), kRuleUnparseable));       // unknown tag
-  EXPECT_TRUE(Has(Analyze("{{ 'abc }}"), kRuleUnparseable));             // string
-  EXPECT_TRUE(Has(Analyze("{# never closed"), kRuleUnparseable));        // comment
-  EXPECT_TRUE(Has(Analyze("{{ a ) }}"), kRuleUnparseable));              // balance
-  EXPECT_TRUE(Has(Analyze("{{ a $ b }}"), kRuleUnparseable));            // char
-  EXPECT_TRUE(Has(Analyze("{% raw %} no end"), kRuleUnparseable));       // raw
-  EXPECT_TRUE(Has(Analyze("{{ x "), kRuleUnparseable));                  // tag end
+  EXPECT_TRUE(Has(Analyze("{% if x %}"), kRuleUnparseable));    // unclosed
+  EXPECT_TRUE(Has(Analyze("{% endfor %}"), kRuleUnparseable));  // stray end
+  EXPECT_TRUE(
+      Has(Analyze("{% frobnicate %}"), kRuleUnparseable));    // unknown tag
+  EXPECT_TRUE(Has(Analyze("{{ 'abc }}"), kRuleUnparseable));  // string
+  EXPECT_TRUE(Has(Analyze("{# never closed"), kRuleUnparseable));   // comment
+  EXPECT_TRUE(Has(Analyze("{{ a ) }}"), kRuleUnparseable));         // balance
+  EXPECT_TRUE(Has(Analyze("{{ a $ b }}"), kRuleUnparseable));       // char
+  EXPECT_TRUE(Has(Analyze("{% raw %} no end"), kRuleUnparseable));  // raw
+  EXPECT_TRUE(Has(Analyze("{{ x "), kRuleUnparseable));             // tag end
   EXPECT_TRUE(Has(Analyze("{% for in x %}{% endfor %}"), kRuleUnparseable));
   EXPECT_TRUE(Has(Analyze("{% break %}"), kRuleUnparseable));
   EXPECT_TRUE(Has(Analyze("{% elif x %}"), kRuleUnparseable));
@@ -203,15 +222,17 @@ TEST(JinjaRulesTest, Unparseable) {
   EXPECT_TRUE(Has(Analyze("{{ x.( }}"), kRuleUnparseable));
   EXPECT_TRUE(Has(Analyze("{% import 'a' %}"), kRuleUnparseable));
   EXPECT_TRUE(Has(Analyze("{% from 'a' %}"), kRuleUnparseable));
-  auto fs = Analyze("{% for x in y %}{{ x }}{% endfor %}{% if a is not defined %}"
-                    "{{ a|default('b') }}{% elif b is divisibleby 3 %}{% else %}{% endif %}"
-                    "{% with a = 1 %}{{ a }}{% endwith %}{% filter upper %}t{% endfilter %}"
-                    "{% set b %}x{% endset %}{% call f(1) %}{% endcall %}"
-                    "{% generation %}g{% endgeneration %}{% do x.append(1) %}"
-                    "{% for i in range(3) %}{% if i %}{% break %}{% endif %}{% continue %}"
-                    "{% endfor %}{{ {'a': {'b': 1}} }}{{ [1, 2][0:1:1] }}{{ x if y else z }}"
-                    "{{ -1 ** 2 // 3 }}{{ a not in b and not c or d }}{{ (1, 2) }}{{ () }}"
-                    "{% block b scoped %}{% endblock b %}{% autoescape true %}{% endautoescape %}");
+  auto fs = Analyze(
+      "{% for x in y %}{{ x }}{% endfor %}{% if a is not defined %}"
+      "{{ a|default('b') }}{% elif b is divisibleby 3 %}{% else %}{% endif %}"
+      "{% with a = 1 %}{{ a }}{% endwith %}{% filter upper %}t{% endfilter %}"
+      "{% set b %}x{% endset %}{% call f(1) %}{% endcall %}"
+      "{% generation %}g{% endgeneration %}{% do x.append(1) %}"
+      "{% for i in range(3) %}{% if i %}{% break %}{% endif %}{% continue %}"
+      "{% endfor %}{{ {'a': {'b': 1}} }}{{ [1, 2][0:1:1] }}{{ x if y else z }}"
+      "{{ -1 ** 2 // 3 }}{{ a not in b and not c or d }}{{ (1, 2) }}{{ () }}"
+      "{% block b scoped %}{% endblock b %}{% autoescape true %}{% "
+      "endautoescape %}");
   EXPECT_TRUE(fs.empty()) << Describe(fs);
 }
 
@@ -225,26 +246,34 @@ TEST(JinjaRulesTest, LimitsBecomeFindings) {
   Limits small;
   small.max_text_bytes = 10;
   EXPECT_TRUE(Has(Analyze("{{ x }} padding padding", small), kRuleLimit));
-  EXPECT_TRUE(Analyze("{{ x }}", small).empty());  // 7 bytes: at the limit is fine
+  EXPECT_TRUE(
+      Analyze("{{ x }}", small).empty());  // 7 bytes: at the limit is fine
 
   Limits shallow;
   shallow.max_depth = 3;
-  EXPECT_TRUE(Has(Analyze("{% if a %}{% if b %}{% if c %}{% if d %}{% endif %}{% endif %}"
-                          "{% endif %}{% endif %}",
-                          shallow),
-                  kRuleLimit));
-  EXPECT_FALSE(Has(Analyze("{% if a %}{% if b %}{% if c %}{% endif %}{% endif %}{% endif %}",
-                           shallow),
-                   kRuleLimit));
+  EXPECT_TRUE(Has(
+      Analyze("{% if a %}{% if b %}{% if c %}{% if d %}{% endif %}{% endif %}"
+              "{% endif %}{% endif %}",
+              shallow),
+      kRuleLimit));
+  EXPECT_FALSE(Has(
+      Analyze("{% if a %}{% if b %}{% if c %}{% endif %}{% endif %}{% endif %}",
+              shallow),
+      kRuleLimit));
   Limits few_tokens;
   few_tokens.max_entries = 10;  // 20 tokens
-  EXPECT_TRUE(Has(Analyze("{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}{{ x.__class__ }}",
-                          few_tokens),
-                  kRuleLimit));
-  EXPECT_TRUE(Has(Analyze("{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}{{ x.__class__ }}",
-                          few_tokens),
-                  kRuleDunderAccess));  // the rest is still searched for markers
-  EXPECT_FALSE(Has(Analyze("{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}", few_tokens), kRuleLimit));
+  EXPECT_TRUE(Has(
+      Analyze(
+          "{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}{{ x.__class__ }}",
+          few_tokens),
+      kRuleLimit));
+  EXPECT_TRUE(Has(
+      Analyze(
+          "{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}{{ x.__class__ }}",
+          few_tokens),
+      kRuleDunderAccess));  // the rest is still searched for markers
+  EXPECT_FALSE(Has(Analyze("{{ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a }}", few_tokens),
+                   kRuleLimit));
   // A long chain of folded concatenations stays within the fold budget.
   std::string chain = "{{ '" + std::string(4000, 'a') + "'";
   for (int i = 0; i < 20000; ++i) chain += " ~ 'b'";
@@ -252,7 +281,7 @@ TEST(JinjaRulesTest, LimitsBecomeFindings) {
   std::string deep(5000, '(');
   deep = "{{ " + deep + "1" + std::string(5000, ')') + " }}";
   EXPECT_TRUE(Has(Analyze(deep), kRuleLimit));
-  std::string notnot = "{{ " ;
+  std::string notnot = "{{ ";
   for (int i = 0; i < 1000; ++i) notnot += "not ";
   EXPECT_TRUE(Has(Analyze(notnot + "x }}"), kRuleLimit));
 }
@@ -261,7 +290,8 @@ TEST(JinjaRulesTest, LoadsTemplates) {
   EXPECT_TRUE(Has(Analyze("{% include 'x.j2' ignore missing with context %}"),
                   kRuleLoadsTemplates));
   EXPECT_TRUE(Has(Analyze("{% import 'm.j2' as m %}"), kRuleLoadsTemplates));
-  EXPECT_TRUE(Has(Analyze("{% from 'm.j2' import a as b, c %}"), kRuleLoadsTemplates));
+  EXPECT_TRUE(
+      Has(Analyze("{% from 'm.j2' import a as b, c %}"), kRuleLoadsTemplates));
   EXPECT_TRUE(Has(Analyze("{% extends 'base.j2' %}"), kRuleLoadsTemplates));
   EXPECT_FALSE(Has(Analyze("{{ include }}"), kRuleLoadsTemplates));
 }
@@ -276,11 +306,13 @@ TEST(JinjaRulesTest, RulesTableIsComplete) {
   EXPECT_EQ(ids.size(), 10u);
 }
 
-// ---- handlers ------------------------------------------------------------------
+// ---- handlers
+// ------------------------------------------------------------------
 
 TEST(JinjaHandlerTest, SniffsByNameAndContent) {
   const auto& h = JinjaHandler();
-  EXPECT_EQ(h.sniff(AsBytes("{{ x }}"), "chat_template.jinja"), SniffResult::kStrong);
+  EXPECT_EQ(h.sniff(AsBytes("{{ x }}"), "chat_template.jinja"),
+            SniffResult::kStrong);
   EXPECT_EQ(h.sniff(AsBytes("{% if %}"), "dir/t.J2"), SniffResult::kStrong);
   EXPECT_EQ(h.sniff(AsBytes("{{ x }}"), "readme.txt"), SniffResult::kNo);
   EXPECT_EQ(h.sniff(AsBytes("plain text"), "t.jinja"), SniffResult::kNo);
@@ -300,7 +332,8 @@ TEST(JinjaHandlerTest, ReportsWithOffsets) {
 
 TEST(TokenizerConfigTest, Sniff) {
   const auto& h = TokenizerConfigHandler();
-  EXPECT_EQ(h.sniff(AsBytes("{}"), "a/tokenizer_config.json"), SniffResult::kStrong);
+  EXPECT_EQ(h.sniff(AsBytes("{}"), "a/tokenizer_config.json"),
+            SniffResult::kStrong);
   EXPECT_EQ(h.sniff(AsBytes("{\"chat_template\": \"x\"}"), "other.json"),
             SniffResult::kStrong);
   EXPECT_EQ(h.sniff(AsBytes("{\"a\": {\"chat_template\": 1}}"), "other.json"),
@@ -310,11 +343,13 @@ TEST(TokenizerConfigTest, Sniff) {
 }
 
 TEST(TokenizerConfigTest, Fixtures) {
-  for (const auto& e : fs::directory_iterator(kFixtures + "/tokenizer_config/benign")) {
+  for (const auto& e :
+       fs::directory_iterator(kFixtures + "/tokenizer_config/benign")) {
     RecordingContext ctx;
     std::string text = ReadText(e.path());
     ASSERT_OK(AnalyzeTokenizerConfig(AsBytes(text), ctx));
-    EXPECT_TRUE(ctx.findings.empty()) << e.path() << "\n" << Describe(ctx.findings);
+    EXPECT_TRUE(ctx.findings.empty()) << e.path() << "\n"
+                                      << Describe(ctx.findings);
   }
   const std::map<std::string, std::string> expected = {
       {"tokenizer_config.json", "MATS-JINJA-001"},
@@ -322,19 +357,22 @@ TEST(TokenizerConfigTest, Fixtures) {
       {"auto_map.json", "MATS-TOK-001"},
       {"duplicate_key.json", "MATS-JINJA-001"},
   };
-  for (const auto& e : fs::directory_iterator(kFixtures + "/tokenizer_config/malicious")) {
+  for (const auto& e :
+       fs::directory_iterator(kFixtures + "/tokenizer_config/malicious")) {
     RecordingContext ctx;
     std::string name = e.path().filename().string();
     ASSERT_TRUE(expected.count(name)) << name;
     ASSERT_OK(AnalyzeTokenizerConfig(AsBytes(ReadText(e.path())), ctx));
-    EXPECT_TRUE(ctx.HasRule(expected.at(name))) << name << "\n" << Describe(ctx.findings);
+    EXPECT_TRUE(ctx.HasRule(expected.at(name))) << name << "\n"
+                                                << Describe(ctx.findings);
   }
 }
 
 TEST(TokenizerConfigTest, NamedTemplatesAttributed) {
   RecordingContext ctx;
   ASSERT_OK(AnalyzeTokenizerConfig(
-      AsBytes(R"({"chat_template": [{"name": "rag", "template": "{{ x.__class__ }}"}]})"),
+      AsBytes(
+          R"({"chat_template": [{"name": "rag", "template": "{{ x.__class__ }}"}]})"),
       ctx));
   ASSERT_EQ(ctx.findings.size(), 1u);
   EXPECT_EQ(ctx.findings[0].member, "chat_template.rag");
@@ -345,21 +383,25 @@ TEST(TokenizerConfigTest, TemplateShapeAndDuplicates) {
   ASSERT_OK(AnalyzeTokenizerConfig(AsBytes(R"({"chat_template": 5})"), a));
   EXPECT_TRUE(a.HasRule(kRuleTokTemplateType));
   RecordingContext b;
-  ASSERT_OK(AnalyzeTokenizerConfig(AsBytes(R"({"chat_template": [1, {"template": "x"}]})"), b));
+  ASSERT_OK(AnalyzeTokenizerConfig(
+      AsBytes(R"({"chat_template": [1, {"template": "x"}]})"), b));
   EXPECT_EQ(b.CountRule(kRuleTokTemplateType), 2u);
   RecordingContext c;
   ASSERT_OK(AnalyzeTokenizerConfig(AsBytes(R"({"a": 1, "a": 2})"), c));
   EXPECT_TRUE(c.HasRule(kRuleTokTemplateType));
   RecordingContext d;
-  ASSERT_OK(AnalyzeTokenizerConfig(AsBytes(R"({"chat_template": null, "a": 1})"), d));
+  ASSERT_OK(
+      AnalyzeTokenizerConfig(AsBytes(R"({"chat_template": null, "a": 1})"), d));
   EXPECT_TRUE(d.findings.empty());
   EXPECT_FALSE(d.HasRule(kRuleTokAutoMap));
 }
 
 TEST(TokenizerConfigTest, Errors) {
   RecordingContext ctx;
-  EXPECT_THAT(AnalyzeTokenizerConfig(AsBytes("{"), ctx), StatusIs(ErrorCode::kMalformed));
-  EXPECT_THAT(AnalyzeTokenizerConfig(AsBytes("[]"), ctx), StatusIs(ErrorCode::kMalformed));
+  EXPECT_THAT(AnalyzeTokenizerConfig(AsBytes("{"), ctx),
+              StatusIs(ErrorCode::kMalformed));
+  EXPECT_THAT(AnalyzeTokenizerConfig(AsBytes("[]"), ctx),
+              StatusIs(ErrorCode::kMalformed));
   Limits small;
   small.max_json_bytes = 4;
   RecordingContext limited(small);
@@ -380,8 +422,10 @@ TEST(JinjaRobustnessTest, TruncationsNeverCrash) {
   for (size_t i = 0; i < text.size(); i += 7) {
     (void)Analyze(std::string_view(text).substr(0, i));
   }
-  std::string bad = ReadText(kFixtures + "/malicious/cve_2024_34359_subclasses.jinja");
-  for (size_t i = 0; i < bad.size(); ++i) (void)Analyze(std::string_view(bad).substr(0, i));
+  std::string bad =
+      ReadText(kFixtures + "/malicious/cve_2024_34359_subclasses.jinja");
+  for (size_t i = 0; i < bad.size(); ++i)
+    (void)Analyze(std::string_view(bad).substr(0, i));
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 using ::mats::testing::RecordingContext;
 using ::mats::testing::StatusIs;
 
-const std::string kDir = std::string(MATS_SOURCE_DIR) + "/tests/fixtures/safetensors/";
+const std::string kDir =
+    std::string(MATS_SOURCE_DIR) + "/tests/fixtures/safetensors/";
 
 std::string Read(const std::string& name) {
   auto r = ReadFileToString(kDir + name, 1 << 20);
@@ -30,10 +31,12 @@ std::string Read(const std::string& name) {
 std::string Describe(const RecordingContext& ctx) {
   std::string out;
   for (const Finding& f : ctx.findings) {
-    out += f.rule_id + " " + std::string(SeverityName(f.severity)) + " [" + f.member +
-           "] @" + std::to_string(f.offset) + ": " + f.message + "\n";
+    out += f.rule_id + " " + std::string(SeverityName(f.severity)) + " [" +
+           f.member + "] @" + std::to_string(f.offset) + ": " + f.message +
+           "\n";
   }
-  for (const auto& e : ctx.errors) out += "error: " + e.status.ToString() + "\n";
+  for (const auto& e : ctx.errors)
+    out += "error: " + e.status.ToString() + "\n";
   return out;
 }
 
@@ -42,13 +45,15 @@ std::string Make(std::string header, std::string data = "") {
   while (header.size() % 8 != 0) header += ' ';
   std::string out(8, '\0');
   uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
   return out + header + data;
 }
 
 TEST(SafetensorsTest, BenignFixturesAreClean) {
-  for (const char* name : {"benign_basic.safetensors", "benign_empty.safetensors",
-                           "benign_dtypes.safetensors"}) {
+  for (const char* name :
+       {"benign_basic.safetensors", "benign_empty.safetensors",
+        "benign_dtypes.safetensors"}) {
     RecordingContext ctx;
     std::string bytes = Read(name);
     auto h = AnalyzeHeader(AsBytes(bytes), ctx);
@@ -123,9 +128,11 @@ TEST(SafetensorsTest, HiddenAndPolyglotBytesAreScannedNested) {
   EXPECT_EQ(hole.nested[0].name.rfind("hole@", 0), 0u);
 
   RecordingContext trailing;
-  ASSERT_OK(AnalyzeSafetensors(AsBytes(Read("trailing.safetensors")), trailing));
+  ASSERT_OK(
+      AnalyzeSafetensors(AsBytes(Read("trailing.safetensors")), trailing));
   ASSERT_EQ(trailing.nested.size(), 1u);
-  EXPECT_EQ(std::string(trailing.nested[0].data.begin(), trailing.nested[0].data.end()),
+  EXPECT_EQ(std::string(trailing.nested[0].data.begin(),
+                        trailing.nested[0].data.end()),
             "TRAILING");
 
   RecordingContext zip;
@@ -134,16 +141,19 @@ TEST(SafetensorsTest, HiddenAndPolyglotBytesAreScannedNested) {
   EXPECT_EQ(zip.nested[0].format_hint, "zip");
 
   RecordingContext pickle;
-  (void)AnalyzeSafetensors(AsBytes(Read("polyglot_pickle.safetensors")), pickle);
+  (void)AnalyzeSafetensors(AsBytes(Read("polyglot_pickle.safetensors")),
+                           pickle);
   ASSERT_EQ(pickle.nested.size(), 1u);
   EXPECT_EQ(pickle.nested[0].format_hint, "pickle");
 }
 
 TEST(SafetensorsTest, SeverityOfFindings) {
   RecordingContext ctx;
-  ASSERT_OK(AnalyzeSafetensors(AsBytes(Read("info_metadata_url.safetensors")), ctx));
+  ASSERT_OK(
+      AnalyzeSafetensors(AsBytes(Read("info_metadata_url.safetensors")), ctx));
   ASSERT_EQ(ctx.findings.size(), 1u) << Describe(ctx);
-  EXPECT_EQ(ctx.findings[0].severity, Severity::kInfo);  // does not change the verdict
+  EXPECT_EQ(ctx.findings[0].severity,
+            Severity::kInfo);  // does not change the verdict
   EXPECT_EQ(ctx.findings[0].member, "__metadata__.license");
 }
 
@@ -151,9 +161,10 @@ TEST(SafetensorsTest, RuleNegatives) {
   // Each rule stays silent on a file that is correct in that respect.
   RecordingContext ctx;
   ASSERT_OK(AnalyzeSafetensors(
-      AsBytes(Make(R"({"__metadata__":{"note":"define the model; default settings"},)"
-                   R"("x":{"dtype":"U16","shape":[2],"data_offsets":[0,4]}})",
-                   std::string(4, '\0'))),
+      AsBytes(Make(
+          R"({"__metadata__":{"note":"define the model; default settings"},)"
+          R"("x":{"dtype":"U16","shape":[2],"data_offsets":[0,4]}})",
+          std::string(4, '\0'))),
       ctx));
   EXPECT_TRUE(ctx.findings.empty()) << Describe(ctx);
 }
@@ -166,7 +177,8 @@ TEST(SafetensorsTest, HeaderLengthBoundaries) {
   std::string past = ok;
   past[0] = static_cast<char>(past[0] + 1);
   RecordingContext b;
-  EXPECT_THAT(AnalyzeSafetensors(AsBytes(past), b), StatusIs(ErrorCode::kMalformed));
+  EXPECT_THAT(AnalyzeSafetensors(AsBytes(past), b),
+              StatusIs(ErrorCode::kMalformed));
   EXPECT_TRUE(b.HasRule(kRuleHeaderFraming));
   // max_json_bytes caps N: at the limit ok, one below the header size fails.
   Limits at;
@@ -176,13 +188,15 @@ TEST(SafetensorsTest, HeaderLengthBoundaries) {
   Limits below;
   below.max_json_bytes = 7;
   RecordingContext d(below);
-  EXPECT_THAT(AnalyzeSafetensors(AsBytes(ok), d), StatusIs(ErrorCode::kLimitExceeded));
+  EXPECT_THAT(AnalyzeSafetensors(AsBytes(ok), d),
+              StatusIs(ErrorCode::kLimitExceeded));
 }
 
 TEST(SafetensorsTest, MaxEntriesAndDepth) {
-  std::string two = Make(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
-                         R"("b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
-                         "xy");
+  std::string two =
+      Make(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+           R"("b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+           "xy");
   Limits two_ok;
   two_ok.max_entries = 2;
   RecordingContext a(two_ok);
@@ -191,13 +205,16 @@ TEST(SafetensorsTest, MaxEntriesAndDepth) {
   Limits one;
   one.max_entries = 1;
   RecordingContext b(one);
-  EXPECT_THAT(AnalyzeSafetensors(AsBytes(two), b), StatusIs(ErrorCode::kLimitExceeded));
+  EXPECT_THAT(AnalyzeSafetensors(AsBytes(two), b),
+              StatusIs(ErrorCode::kLimitExceeded));
   // shape rank over max_entries is a schema finding.
   Limits rank;
   rank.max_entries = 3;
   RecordingContext c(rank);
   ASSERT_OK(AnalyzeSafetensors(
-      AsBytes(Make(R"({"a":{"dtype":"U8","shape":[1,1,1,1],"data_offsets":[0,1]}})", "x")),
+      AsBytes(
+          Make(R"({"a":{"dtype":"U8","shape":[1,1,1,1],"data_offsets":[0,1]}})",
+               "x")),
       c));
   EXPECT_TRUE(c.HasRule(kRuleSchema));
   Limits shallow;
@@ -209,7 +226,8 @@ TEST(SafetensorsTest, MaxEntriesAndDepth) {
 
 TEST(SafetensorsTest, TopLevelNotObject) {
   RecordingContext ctx;
-  EXPECT_THAT(AnalyzeSafetensors(AsBytes(Make("{}") + ""), ctx), mats::testing::IsOk());
+  EXPECT_THAT(AnalyzeSafetensors(AsBytes(Make("{}") + ""), ctx),
+              mats::testing::IsOk());
   // A header that starts with '{' but is not an object cannot happen in
   // JSON; invalid UTF-8 is reported as framing.
   RecordingContext u;
@@ -224,8 +242,10 @@ TEST(SafetensorsTest, Sniff) {
   EXPECT_EQ(h.sniff(AsBytes(good), "x.bin"), SniffResult::kStrong);
   EXPECT_EQ(h.sniff(AsBytes(Read("n_past_eof.safetensors")), "m.safetensors"),
             SniffResult::kWeak);
-  EXPECT_EQ(h.sniff(AsBytes(Read("n_past_eof.safetensors")), "m.bin"), SniffResult::kNo);
-  EXPECT_EQ(h.sniff(AsBytes("PK\x03\x04 not safetensors"), "m.bin"), SniffResult::kNo);
+  EXPECT_EQ(h.sniff(AsBytes(Read("n_past_eof.safetensors")), "m.bin"),
+            SniffResult::kNo);
+  EXPECT_EQ(h.sniff(AsBytes("PK\x03\x04 not safetensors"), "m.bin"),
+            SniffResult::kNo);
   EXPECT_EQ(DtypeBits("F4"), 4u);
   EXPECT_EQ(DtypeBits("BF16"), 16u);
   EXPECT_EQ(DtypeBits("F12"), 0u);
@@ -233,19 +253,23 @@ TEST(SafetensorsTest, Sniff) {
 
 TEST(SafetensorsTest, RulesTable) {
   std::set<std::string_view> ids;
-  for (const RuleInfo& r : SafetensorsRules()) EXPECT_TRUE(ids.insert(r.id).second);
+  for (const RuleInfo& r : SafetensorsRules())
+    EXPECT_TRUE(ids.insert(r.id).second);
   EXPECT_EQ(ids.size(), 12u);
 }
 
 TEST(SafetensorsTest, MutationsNeverCrash) {
-  for (const char* name : {"benign_basic.safetensors", "benign_dtypes.safetensors",
-                           "polyglot_zip.safetensors"}) {
+  for (const char* name :
+       {"benign_basic.safetensors", "benign_dtypes.safetensors",
+        "polyglot_zip.safetensors"}) {
     std::string bytes = Read(name);
     for (size_t i = 0; i <= bytes.size(); ++i) {  // truncate everywhere
       RecordingContext ctx;
-      (void)AnalyzeSafetensors(AsBytes(std::string_view(bytes).substr(0, i)), ctx);
+      (void)AnalyzeSafetensors(AsBytes(std::string_view(bytes).substr(0, i)),
+                               ctx);
     }
-    for (size_t i = 0; i < std::min<size_t>(bytes.size(), 200); ++i) {  // flip bits
+    for (size_t i = 0; i < std::min<size_t>(bytes.size(), 200);
+         ++i) {  // flip bits
       for (int bit = 0; bit < 8; ++bit) {
         std::string m = bytes;
         m[i] = static_cast<char>(m[i] ^ (1 << bit));
@@ -257,7 +281,8 @@ TEST(SafetensorsTest, MutationsNeverCrash) {
     (void)AnalyzeSafetensors(AsBytes("\x01" + bytes), lead);
     RecordingContext tail;
     (void)AnalyzeSafetensors(AsBytes(bytes + "\x01"), tail);
-    EXPECT_TRUE(tail.HasRule(kRuleHiddenBytes) || tail.HasRule(kRulePolyglot)) << name;
+    EXPECT_TRUE(tail.HasRule(kRuleHiddenBytes) || tail.HasRule(kRulePolyglot))
+        << name;
   }
 }
 

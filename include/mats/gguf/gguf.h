@@ -41,8 +41,19 @@ inline constexpr std::string_view kRuleDuplicate = "MATS-GGUF-012";
 
 // Metadata value types.
 enum class ValueType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6,
-  kBool = 7, kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 
 struct GgmlType {
@@ -57,9 +68,9 @@ const GgmlType* FindGgmlType(uint32_t id);
 struct KeyValue {
   std::string key;
   ValueType type = ValueType::kU8;
-  uint64_t offset = 0;        // of the value (after the type field)
-  std::string_view string;    // kString: views the input bytes
-  uint64_t integer = 0;       // unsigned integer types and bool
+  uint64_t offset = 0;                    // of the value (after the type field)
+  std::string_view string;                // kString: views the input bytes
+  uint64_t integer = 0;                   // unsigned integer types and bool
   ValueType array_type = ValueType::kU8;  // kArray
   uint64_t array_count = 0;               // kArray
 };
@@ -68,8 +79,8 @@ struct TensorInfo {
   std::string name;
   std::vector<uint64_t> dims;
   uint32_t type = 0;
-  uint64_t offset = 0;   // relative to the data section
-  uint64_t bytes = 0;    // computed size (0 when invalid)
+  uint64_t offset = 0;       // relative to the data section
+  uint64_t bytes = 0;        // computed size (0 when invalid)
   uint64_t info_offset = 0;  // where the tensor info starts in the file
   bool valid = false;
 };
@@ -79,10 +90,10 @@ struct File {
   bool big_endian = false;
   uint64_t tensor_count = 0;
   uint64_t kv_count = 0;
-  std::vector<KeyValue> kvs;         // string views point into the input
+  std::vector<KeyValue> kvs;  // string views point into the input
   std::vector<TensorInfo> tensors;
   uint32_t alignment = 32;
-  uint64_t data_offset = 0;          // start of the data section
+  uint64_t data_offset = 0;  // start of the data section
 };
 
 // Parses and validates; reports anomalies (MATS-GGUF-*) and chat-template

@@ -58,10 +58,10 @@ struct TensorInfo {
 };
 
 struct Header {
-  uint64_t header_bytes = 0;  // N
-  uint64_t data_offset = 0;   // 8 + N
-  uint64_t data_bytes = 0;    // file size - 8 - N
-  std::vector<TensorInfo> tensors;  // in key order
+  uint64_t header_bytes = 0;                    // N
+  uint64_t data_offset = 0;                     // 8 + N
+  uint64_t data_bytes = 0;                      // file size - 8 - N
+  std::vector<TensorInfo> tensors;              // in key order
   std::map<std::string, std::string> metadata;  // string values only
 };
 
