@@ -485,11 +485,9 @@ class Log::Impl {
                                        static_cast<uint32_t>(edges[level].size())),
                           TileFromHashes(edges[level]));
     }
+    // Caches are keyed by TileId (level, index, width), whose content never
+    // changes, so writing wider tiles invalidates nothing.
     MATS_RETURN_IF_ERROR(storage_->WriteTiles(writes));
-    {
-      // Written tiles replace cached narrower reads only by TileId, which
-      // never changes content; nothing to invalidate.
-    }
     EdgeTiles edge_tiles(edges, size);
     TileHashReader edge_reader(edge_tiles, size);
     MATS_ASSIGN_OR_RETURN(Hash root, TreeRoot(size, edge_reader));

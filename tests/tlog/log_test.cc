@@ -329,6 +329,42 @@ TEST(LogTest, ConcurrentAppendersGetUniqueIndices) {
   EXPECT_THAT(report.status, IsOk());
 }
 
+TEST(LogTest, ConcurrentReadsDuringAppendsVerify) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog(dir.path(), Options(5ms)));
+  constexpr uint64_t kN = 600;
+  std::vector<Hash> leaves;
+  for (uint64_t i = 0; i < kN; ++i) leaves.push_back(Hasher::HashLeaf(MakeEntry(i)));
+  std::atomic<bool> done{false};
+  std::atomic<int> verified{0};
+  std::atomic<int> failures{0};
+  std::thread reader([&] {
+    uint64_t k = 0;
+    while (!done.load()) {
+      StoredCheckpoint cp = log->LatestCheckpoint();
+      if (cp.size == 0) continue;
+      uint64_t i = (k++ * 7919) % cp.size;
+      auto proof = log->InclusionProof(i, cp.size);
+      if (!proof.ok() || !VerifyInclusion(i, cp.size, leaves[i], *proof, cp.root).ok()) ++failures;
+      auto tile = log->ReadTile(TileId::Hash(0, 0, static_cast<uint32_t>(std::min<uint64_t>(cp.size, 256))));
+      if (!tile.ok()) ++failures;
+      ++verified;
+    }
+  });
+  for (uint64_t first = 0; first < kN; first += 100) {
+    AppendMany(*log, first, 100);
+    ASSERT_THAT(log->WaitForCheckpoint(first + 100, 10s), IsOk());
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (verified.load() < 10 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(verified.load(), 0);
+}
+
 // A LogStorage wrapper that fails on demand.
 class FaultyStorage : public LogStorage {
  public:
