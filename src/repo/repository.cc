@@ -46,7 +46,7 @@ bool IsPickleFormat(std::string_view f) {
 constexpr std::string_view kWeightFormats[] = {
     "safetensors", "gguf", "onnx", "keras", "keras-h5", "hdf5", "tflite",
     "numpy-npy", "numpy-npz", "npy", "npz", "tensorflow", "saved-model",
-    "graphdef", "torchscript", "ggml"};
+    "graphdef", "torchscript", "ggml", "pt2", "torchserve-mar"};
 constexpr std::string_view kWeightExtensions[] = {
     ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".ggml", ".onnx",
     ".h5", ".hdf5", ".keras", ".pb", ".tflite", ".msgpack", ".npz", ".npy",
@@ -242,6 +242,9 @@ RepositorySummary SummarizeRepository(const std::string& root,
     }
     if (f.format.find("torchscript") != std::string::npos) {
       fs.executes = "TorchScript code run by torch.jit.load";
+    }
+    if (f.format == "torchserve-mar") {
+      fs.executes = "TorchServe archive: its handler code runs when served";
     }
     for (const auto& [rule, sev] : f.findings) {
       (void)sev;

@@ -127,6 +127,19 @@ TEST(RepositoryTest, HandlerAndLambdaAndTemplates) {
             nullptr);
 }
 
+TEST(RepositoryTest, TorchFormats) {
+  std::vector<RepoFile> files = {
+      {"model.pt", "torchscript", "clean", {}, 10},
+      {"model.mar", "torchserve-mar", "clean", {}, 10},
+      {"model.pt2", "pt2", "clean", {}, 10},
+  };
+  RepositorySummary s = SummarizeRepository("/nonexistent", files, Limits{});
+  EXPECT_THAT(File(s, "model.pt")->executes, HasSubstr("TorchScript"));
+  EXPECT_THAT(File(s, "model.mar")->executes, HasSubstr("TorchServe"));
+  EXPECT_EQ(File(s, "model.pt2")->executes, "");
+  EXPECT_EQ(s.counts[static_cast<size_t>(FileRole::kWeights)], 3u);
+}
+
 TEST(RepositoryTest, HuggingFaceCacheNames) {
   std::vector<RepoFile> none;
   EXPECT_EQ(SummarizeRepository(
