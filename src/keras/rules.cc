@@ -136,6 +136,15 @@ std::vector<PolicyEntry> MakePolicy() {
                         "tensorflow.load_op_library", "torch.load"}) {
     deny(n, Severity::kHigh, "file system or native code");
   }
+  // Keras' own functions that load other files or models.
+  for (const char* n : {"keras.models.load_model", "keras.saving.load_model",
+                        "keras.src.saving.saving_api.load_model",
+                        "keras.src.saving.saving_lib.load_model",
+                        "keras.src.legacy.saving.legacy_h5_format",
+                        "keras.src.utils.file_utils", "keras.utils.file_utils",
+                        "keras.utils.extract_archive"}) {
+    deny(n, Severity::kHigh, "file loading");
+  }
   return v;
 }
 

@@ -123,6 +123,15 @@ TEST(KerasConfigTest, DeniedFunctionIsCritical) {
   EXPECT_THAT(f->message, HasSubstr("os.system"));
 }
 
+TEST(KerasConfigTest, KerasLoadModelIsDenied) {
+  auto ctx = MakeContext();
+  std::string fn = R"({"module": "keras.models", "class_name": "function", "config": "load_model", "registered_name": "function"})";
+  ASSERT_OK(AnalyzeKerasConfig(
+      AsBytes(Model(Layer("keras.layers", "Dense", R"({"activation": )" + fn + "}"))), ctx));
+  ASSERT_TRUE(ctx.HasRule(kRuleForeignCallable));
+  EXPECT_EQ(ctx.FindRule(kRuleForeignCallable)->severity, Severity::kHigh);
+}
+
 TEST(KerasConfigTest, UserPolicyAllowsReviewedModule) {
   auto ctx = MakeContext();
   ctx.mutable_policy().Add({.domain = "keras", .name = "my_layers",
