@@ -374,7 +374,26 @@ class Reviewer {
     return i;
   }
 
-  void OnCall(const std::string& name, size_t i) {
+  // getattr(os, "system")(...) and getattr(os, "system") name os.system.
+  std::string GetattrTarget(size_t i) const {
+    if (i + 5 >= tokens_.size()) return {};
+    const Token& obj = tokens_[i + 2];
+    const Token& comma = tokens_[i + 3];
+    const Token& attr = tokens_[i + 4];
+    if (obj.kind != Token::Kind::kName || obj.attribute ||
+        comma.kind != Token::Kind::kOp || comma.text != "," ||
+        attr.kind != Token::Kind::kString) {
+      return {};
+    }
+    return Resolve(obj.text) + "." + std::string(attr.text);
+  }
+
+  void OnCall(const std::string& call_name, size_t i) {
+    std::string name = call_name;
+    if (name == "getattr" || name == "builtins.getattr") {
+      name = GetattrTarget(i);
+      if (name.empty()) return;
+    }
     const CallRule* r = MatchCall(name);
     if (r == nullptr) return;
     const Token& t = tokens_[i];

@@ -92,6 +92,16 @@ TEST(PythonReviewTest, EvidenceNamesTheLine) {
   EXPECT_THAT(f[1].evidence, HasSubstr("line 5: os.popen("));
 }
 
+TEST(PythonReviewTest, GetattrOnModules) {
+  auto f = ReviewPython("import os\ngetattr(os, 'system')('id')\n");
+  ASSERT_EQ(Count(f, kRulePyProcess), 1u);
+  EXPECT_THAT(f[0].message, HasSubstr("os.system"));
+  EXPECT_EQ(Count(ReviewPython("import builtins\ngetattr(builtins, 'exec')(s)\n"),
+                  kRulePyDynamicCode),
+            1u);
+  EXPECT_THAT(ReviewPython("getattr(self, 'system')\ngetattr(os, name)\n"), IsEmpty());
+}
+
 TEST(PythonReviewTest, Network) {
   auto f = ReviewPython("import socket\ns = socket.socket()\n");
   ASSERT_EQ(Count(f, kRulePyNetwork), 1u);
