@@ -73,6 +73,8 @@ int RunScan(const ScanFlags& flags) {
   bool failed = false;
   for (const auto& f : report->files)
     for (const auto& finding : f.findings) failed |= finding.severity >= *fail_on;
+  for (const auto& r : report->repositories)
+    for (const auto& finding : r.findings) failed |= finding.severity >= *fail_on;
   if (failed) return kExitFindings;
   if (report->CountVerdict(scan::Verdict::kNotAnalysable) > 0) return kExitInput;
   return kExitOk;

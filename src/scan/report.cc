@@ -125,6 +125,8 @@ json FindingJson(const Finding& f) {
 bool HasFindings(const ScanReport& report) {
   for (const auto& f : report.files)
     if (!f.findings.empty()) return true;
+  for (const auto& r : report.repositories)
+    if (!r.findings.empty()) return true;
   return false;
 }
 
@@ -186,6 +188,33 @@ std::string RenderText(const ScanReport& report, const ReportOptions& options) {
       }
     }
   }
+  for (const repo::RepositorySummary& r : report.repositories) {
+    out += fmt::format("\nREPOSITORY {}{}: {}\n", EscapePreview(r.root, 512),
+                       r.name.empty() ? "" : " (" + EscapePreview(r.name, 200) + ")",
+                       r.verdict);
+    std::vector<std::string> counts;
+    for (int role = 0; role < 6; ++role) {
+      counts.push_back(fmt::format(
+          "{} {}", r.counts[role],
+          repo::FileRoleName(static_cast<repo::FileRole>(role))));
+    }
+    out += fmt::format("  files: {}\n", fmt::join(counts, ", "));
+    if (r.executes.empty()) {
+      out += "  a loader executes: nothing found\n";
+    } else {
+      out += "  a loader executes:\n";
+      for (const std::string& e : r.executes) out += fmt::format("    - {}\n", e);
+    }
+    for (const Finding& finding : r.findings) {
+      out += fmt::format("  {:<8}  {}  {}: {}\n", SeverityName(finding.severity),
+                         finding.rule_id,
+                         finding.member.empty() ? "repository" : EscapePreview(finding.member, 200),
+                         finding.message);
+      if (!finding.evidence.empty()) {
+        out += fmt::format("            evidence: {}\n", finding.evidence);
+      }
+    }
+  }
   size_t skipped = 0;
   for (const auto& f : report.files) skipped += f.skipped ? 1 : 0;
   out += fmt::format(
@@ -228,6 +257,33 @@ std::string RenderJson(const ScanReport& report, const ReportOptions& options) {
     jf["members"] = std::move(members);
     files.push_back(std::move(jf));
   }
+  json repositories = json::array();
+  for (const repo::RepositorySummary& r : report.repositories) {
+    json counts = json::object();
+    for (int role = 0; role < 6; ++role) {
+      counts[std::string(repo::FileRoleName(static_cast<repo::FileRole>(role)))] =
+          r.counts[role];
+    }
+    json rfiles = json::array();
+    for (const repo::RepoFileSummary& f : r.files) {
+      json jf = {{"path", f.path},
+                 {"role", repo::FileRoleName(f.role)},
+                 {"format", f.format},
+                 {"verdict", f.verdict}};
+      if (!f.executes.empty()) jf["executes"] = f.executes;
+      rfiles.push_back(std::move(jf));
+    }
+    json findings = json::array();
+    for (const Finding& finding : r.findings) findings.push_back(FindingJson(finding));
+    json jr = {{"root", r.root},
+               {"verdict", r.verdict},
+               {"counts", std::move(counts)},
+               {"executes", r.executes},
+               {"files", std::move(rfiles)},
+               {"findings", std::move(findings)}};
+    if (!r.name.empty()) jr["name"] = r.name;
+    repositories.push_back(std::move(jr));
+  }
   Severity max = report.MaxSeverity();
   bool has_findings = HasFindings(report);
   json doc = {
@@ -244,7 +300,8 @@ std::string RenderJson(const ScanReport& report, const ReportOptions& options) {
         {"skipped", skipped},
         {"max_severity", has_findings ? json(SeverityName(max)) : json(nullptr)},
         {"fail_on", SeverityName(options.fail_on)}}},
-      {"files", std::move(files)}};
+      {"files", std::move(files)},
+      {"repositories", std::move(repositories)}};
   return DumpJson(doc, 2) + "\n";
 }
 
@@ -318,6 +375,32 @@ std::string RenderSarif(const ScanReport& report, const ReportOptions& options) 
                                   e.member.empty() ? "" : "!" + e.member,
                                   e.status.ToString())}}},
            {"locations", json::array({location})}});
+    }
+  }
+  for (const repo::RepositorySummary& r : report.repositories) {
+    for (const Finding& finding : r.findings) {
+      std::string where = finding.member.empty() ? r.root : r.root + "/" + finding.member;
+      json result = {
+          {"ruleId", finding.rule_id},
+          {"level", SarifLevel(finding.severity)},
+          {"message", {{"text", fmt::format("{}: {}", where, finding.message)}}},
+          {"locations",
+           json::array({{{"physicalLocation",
+                          {{"artifactLocation", {{"uri", UriEscape(where)}}},
+                           {"region", {{"startLine", 1}}}}}}})},
+          {"partialFingerprints",
+           {{"matsFinding/v1",
+             fmt::format("{:016x}", Fnv1a(finding.rule_id + "\n" + where + "\n" +
+                                          finding.message))}}},
+          {"properties",
+           {{"severity", SeverityName(finding.severity)}, {"repository", r.root}}}};
+      for (size_t i = 0; i < catalog.size(); ++i) {
+        if (catalog[i].id == finding.rule_id) {
+          result["ruleIndex"] = i;
+          break;
+        }
+      }
+      results.push_back(std::move(result));
     }
   }
   json run = {

@@ -299,6 +299,27 @@ void ScanOne(FileReport* report, const ScanOptions& options) {
   report->verdict = ComputeVerdict(*report);
 }
 
+// Builds the repository view of one directory root from its file reports.
+repo::RepositorySummary SummarizeRoot(const std::string& root,
+                                      const std::vector<FileReport>& files,
+                                      const ScanOptions& options) {
+  std::string prefix = root == "/" ? root : root + "/";
+  std::vector<repo::RepoFile> repo_files;
+  for (const FileReport& f : files) {
+    if (f.skipped || !f.path.starts_with(prefix)) continue;
+    repo::RepoFile rf;
+    rf.path = f.path.substr(prefix.size());
+    rf.format = f.format;
+    rf.verdict = std::string(VerdictName(f.verdict));
+    rf.size = f.size;
+    for (const Finding& finding : f.findings) {
+      rf.findings.emplace_back(finding.rule_id, finding.severity);
+    }
+    repo_files.push_back(std::move(rf));
+  }
+  return repo::SummarizeRepository(root, repo_files, options.limits);
+}
+
 }  // namespace
 
 std::string_view VerdictName(Verdict v) {
@@ -324,6 +345,8 @@ Severity ScanReport::MaxSeverity() const {
   Severity max = Severity::kInfo;
   for (const auto& f : files)
     for (const auto& finding : f.findings) max = std::max(max, finding.severity);
+  for (const auto& r : repositories)
+    for (const auto& finding : r.findings) max = std::max(max, finding.severity);
   return max;
 }
 
@@ -375,6 +398,11 @@ Result<ScanReport> ScanPaths(std::span<const std::string> paths,
       f.verdict = ComputeVerdict(f);
     }
   });
+  for (const std::string& root : report.roots) {
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    report.repositories.push_back(SummarizeRoot(root, report.files, options));
+  }
   return report;
 }
 

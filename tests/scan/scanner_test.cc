@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "mats/core/json.h"
 #include "mats/core/mapped_file.h"
 #include "mats/scan/registry.h"
 #include "mats/scan/report.h"
@@ -123,6 +124,31 @@ TEST(ScannerTest, WalksDirectoriesAndReportsEveryEntry) {
   EXPECT_TRUE(loop->skipped);
   // Sorted output.
   for (size_t i = 1; i < r.files.size(); ++i) EXPECT_LT(r.files[i - 1].path, r.files[i].path);
+}
+
+TEST(ScannerTest, DirectoryRootGetsRepositorySummary) {
+  TempDir dir;
+  dir.Write("config.json",
+            R"({"model_type": "custom", "architectures": ["MyModel"],
+                "auto_map": {"AutoModel": "modeling_my.MyModel"}})");
+  dir.Write("modeling_my.py", "import os\nclass MyModel:\n    pass\n");
+  dir.Write("README.md", "# card\n");
+  std::vector<std::string> roots{dir.path().string()};
+  ASSERT_OK_AND_ASSIGN(ScanReport r, ScanPaths(roots, DefaultOptions()));
+  ASSERT_EQ(r.repositories.size(), 1u);
+  const repo::RepositorySummary& repo = r.repositories[0];
+  EXPECT_EQ(repo.root, dir.path().string());
+  bool remote_code = false;
+  for (const Finding& f : repo.findings) remote_code |= f.rule_id == "MATS-REPO-001";
+  EXPECT_TRUE(remote_code);
+  EXPECT_FALSE(repo.executes.empty());
+  ASSERT_OK_AND_ASSIGN(nlohmann::json doc, ParseJson(RenderJson(r, {})));
+  EXPECT_EQ(doc["repositories"][0]["root"], dir.path().string());
+  EXPECT_GE(doc["repositories"][0]["counts"]["code"], 1);
+  // A single file gets no repository entry.
+  std::vector<std::string> file_root{(dir.path() / "README.md").string()};
+  ASSERT_OK_AND_ASSIGN(ScanReport single, ScanPaths(file_root, DefaultOptions()));
+  EXPECT_TRUE(single.repositories.empty());
 }
 
 TEST(ScannerTest, IncludeVcsScansGitFolder) {

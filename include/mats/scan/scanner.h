@@ -27,6 +27,7 @@
 #include "mats/core/limits.h"
 #include "mats/core/policy.h"
 #include "mats/core/result.h"
+#include "mats/repo/repository.h"
 
 namespace mats::scan {
 
@@ -73,8 +74,11 @@ struct FileReport {
 struct ScanReport {
   std::vector<std::string> roots;  // the paths given
   std::vector<FileReport> files;   // sorted by path
+  // One per directory root: what the folder holds and what a loader would
+  // execute (src/repo). Its findings count towards --fail-on.
+  std::vector<repo::RepositorySummary> repositories;
 
-  // Highest severity of any finding (kInfo when none).
+  // Highest severity of any finding, file or repository (kInfo when none).
   Severity MaxSeverity() const;
   size_t CountVerdict(Verdict v) const;
 };
