@@ -382,6 +382,19 @@ TEST(PickleJoblibTest, ErrorPaths) {
        ErrorCode::kMalformed},
       // padding past the end
       {kP4 + Wrapper(")", "f8", align) + "\x10\xff", ErrorCode::kMalformed},
+      // no shape
+      {kP4 + Sbu("joblib.numpy_pickle") + Sbu("NumpyArrayWrapper") + "\x93)\x81}b.",
+       ErrorCode::kUnsupported},
+      // more dims than kept
+      {kP4 + Wrapper("(" + [] {
+         std::string d;
+         for (int i = 0; i < 65; ++i) d += "K\x01";
+         return d;
+       }() + "t", "f8") + ".",
+       ErrorCode::kUnsupported},
+      // count fits, count * itemsize overflows
+      {kP4 + Wrapper(B("(J\xff\xff\xff\x7fJ\xff\xff\xff\x7fJ\x02\x00\x00\x00t"), "f8") + ".",
+       ErrorCode::kMalformed},
       // state is not a dict
       {kP4 + Sbu("joblib.numpy_pickle") + Sbu("NumpyArrayWrapper") + "\x93)\x81Nb.",
        ErrorCode::kUnsupported},
