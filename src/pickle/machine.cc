@@ -2079,6 +2079,11 @@ TokenScan TokenizePickle(ByteSpan data, uint64_t max_bytes) {
         ok = false;
     }
     if (!ok) return t;
+    if (t.saw_global && (code == op::kReduce || code == op::kObj ||
+                         code == op::kNewObj || code == op::kBuild ||
+                         code == op::kInst)) {
+      t.saw_call_after_global = true;
+    }
     ++t.ops;
     t.valid_start = true;
   }

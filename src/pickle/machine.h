@@ -24,6 +24,7 @@ struct TokenScan {
   bool valid_start = false;  // at least one opcode decoded
   bool reached_stop = false;
   bool saw_global = false;   // a GLOBAL/INST with identifier-like lines
+  bool saw_call_after_global = false;  // then REDUCE/OBJ/NEWOBJ/BUILD/INST
   uint64_t ops = 0;
   uint64_t stop_offset = 0;
 };

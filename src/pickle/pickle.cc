@@ -49,8 +49,15 @@ SniffResult SniffPickle(ByteSpan data, std::string_view name) {
   internal::TokenScan t = internal::TokenizePickle(data, kSniffWindow);
   // A whole stream up to STOP, or an identifier-like GLOBAL/INST among the
   // first opcodes (a broken tail after a payload), is structure, not chance.
-  if (t.reached_stop && t.ops >= 2) return SniffResult::kStrong;
-  if (t.saw_global && t.ops >= 2) return SniffResult::kStrong;
+  if (t.reached_stop && t.ops >= 2) {
+    // The STOP must end the data, or be followed by another stream.
+    uint64_t next = t.stop_offset + 1;
+    if (next >= data.size() || data[next] == 0x80 ||
+        PlausibleFirstOpcode(data[next])) {
+      return SniffResult::kStrong;
+    }
+  }
+  if (t.saw_call_after_global) return SniffResult::kStrong;
   if (HasPickleExtension(name)) return SniffResult::kWeak;
   return SniffResult::kNo;
 }

@@ -40,6 +40,8 @@ TEST(PickleSniffTest, DoesNotClaimTextOrOtherFormats) {
   EXPECT_EQ(Sniff("PK\x03\x04rest", "model.pt"), SniffResult::kNo);
   EXPECT_EQ(Sniff("import os\nos.system('x')\n", "evil.py"), SniffResult::kNo);
   EXPECT_EQ(Sniff("Copyright (c) 2024\n", "LICENSE"), SniffResult::kNo);
+  EXPECT_EQ(Sniff("changelog\nversion\n1.\nmore text here\n", "NOTES"), SniffResult::kNo);
+  EXPECT_EQ(Sniff("N. is how it ends", "notes.txt"), SniffResult::kNo);
   EXPECT_EQ(Sniff("Nothing to see here.\n"), SniffResult::kNo);
 }
 
