@@ -371,6 +371,8 @@ class FaultyStorage : public LogStorage {
   explicit FaultyStorage(std::unique_ptr<LogStorage> inner) : inner_(std::move(inner)) {}
   Result<LogState> LoadState() override { return inner_->LoadState(); }
   Status AppendEntries(uint64_t first, std::span<const Bytes> e, std::span<const Hash> l) override {
+    entered = true;
+    while (block.load()) std::this_thread::sleep_for(1ms);
     if (fail_appends) return IoError("tlog: sqlite: database or disk is full");
     return inner_->AppendEntries(first, e, l);
   }
@@ -389,6 +391,8 @@ class FaultyStorage : public LogStorage {
   Status StoreCheckpoint(uint64_t prev, const StoredCheckpoint& cp) override {
     return inner_->StoreCheckpoint(prev, cp);
   }
+  std::atomic<bool> block{false};
+  std::atomic<bool> entered{false};
   std::atomic<bool> fail_appends{false};
   std::atomic<bool> fail_tiles{false};
   std::atomic<bool> corrupt_tiles{false};
@@ -424,6 +428,30 @@ TEST(LogTest, StorageFailuresGiveClearErrorsNeverAWrongTree) {
   EXPECT_THAT(log->health(), StatusIs(ErrorCode::kVerificationFailed));
   EXPECT_THAT(log->Append(MakeEntry(14)), StatusIs(ErrorCode::kVerificationFailed));
   EXPECT_EQ(log->LatestCheckpoint().size, 11u);
+}
+
+TEST(LogTest, BackPressureAndBatchDelay) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto inner, OpenSqliteStorage(dir.path()));
+  auto faulty = std::make_unique<FaultyStorage>(std::move(inner));
+  FaultyStorage* f = faulty.get();
+  LogOptions o = Options(1h);
+  o.max_pending_entries = 1;
+  o.max_batch_delay = std::chrono::microseconds(2000);
+  ASSERT_OK_AND_ASSIGN(auto log, Log::Open(std::move(faulty), Signer(), o));
+  f->block = true;
+  auto first = log->AppendAsync(MakeEntry(0));
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!f->entered.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(f->entered.load());
+  auto second = log->AppendAsync(MakeEntry(1));  // queued behind the blocked commit
+  EXPECT_THAT(log->Append(MakeEntry(2)),
+              StatusIs(ErrorCode::kLimitExceeded, HasSubstr("max_pending_entries=1")));
+  f->block = false;
+  EXPECT_THAT(first.get(), ::mats::testing::IsOkAndHolds(0u));
+  EXPECT_THAT(second.get(), ::mats::testing::IsOkAndHolds(1u));
+  ASSERT_OK_AND_ASSIGN(StoredCheckpoint cp, log->IntegrateNow());
+  EXPECT_EQ(cp.size, 2u);
 }
 
 std::string EdgeTilePath(const std::string& dir, uint64_t size) {
