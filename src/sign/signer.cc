@@ -1,5 +1,6 @@
 #include "mats/sign/signer.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
@@ -12,6 +13,7 @@
 #include "mats/core/encoding.h"
 #include "mats/core/json.h"
 #include "mats/core/mapped_file.h"
+#include "mats/hash/records.h"
 #include "mats/sign/x509.h"
 
 namespace mats::sign {
@@ -134,6 +136,34 @@ Status CheckSignature(const PublicKey& key, const Bundle& b, bool legacy) {
   return l.ok() ? l : s;
 }
 
+// When changed files are covered by an authentic (unchanged, signed)
+// record manifest, reports which records differ.
+void AddRecordDiffs(const VerifyRequest& req, VerifyReport& r) {
+  std::string name(hash::kRecordManifestName);
+  for (const auto& c : r.diff.changed)
+    if (c.name == name) return;  // the record manifest itself was changed
+  for (const auto& m : r.diff.missing)
+    if (m == name) return;
+  auto text = ReadFileToString(req.model_path + "/" + name, hash::kMaxRecordManifestBytes);
+  if (!text.ok()) return;  // no record manifest: file-level report only
+  auto manifest = hash::ParseRecordManifest(*text);
+  if (!manifest.ok()) {
+    r.warnings.push_back("record manifest unusable: " + manifest.status().message());
+    return;
+  }
+  for (const auto& c : r.diff.changed) {
+    const hash::RecordFile* signed_file = manifest->Find(c.name);
+    if (signed_file == nullptr) continue;
+    auto actual = hash::HashRecordFile(req.model_path, c.name, signed_file->format);
+    if (!actual.ok()) {
+      r.warnings.push_back("records of \"" + EscapePreview(c.name) +
+                           "\" not compared: " + actual.status().message());
+      continue;
+    }
+    r.record_diffs.push_back(hash::DiffRecords(*signed_file, *actual));
+  }
+}
+
 bool PathExists(const std::string& p) {
   struct stat st {};
   return lstat(p.c_str(), &st) == 0;
@@ -141,8 +171,7 @@ bool PathExists(const std::string& p) {
 
 }  // namespace
 
-Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
-  VerifyReport r;
+Result<SignedStatement> VerifySignatureOnly(const VerifyRequest& req, VerifyReport& r) {
   uint64_t cap = std::min<uint64_t>(kMaxBundleBytes, req.limits.max_json_bytes);
   MATS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(req.signature_path, cap));
   MATS_ASSIGN_OR_RETURN(Bundle b, ParseBundle(text, req.limits));
@@ -157,7 +186,6 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
   r.signer_ignore_paths = st.manifest.ignore_paths;
   r.unknown_fields = st.unknown_fields;
   r.warnings = st.warnings;
-
   // 1. Who signed, and is the signature good?
   if (req.mode == VerifyMode::kKey) {
     if (!req.public_key) return InvalidArgument("verify: no public key given");
@@ -172,12 +200,12 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
       Fail(r, "untrusted key",
            fmt::format("the bundle's key hint {} does not match the given public key ({})",
                        EscapePreview(b.hint), key.Hint()));
-      return r;
+      return st;
     }
     Status s = CheckSignature(key, b, st.legacy);
     if (!s.ok()) {
       Fail(r, "bad signature", s.message());
-      return r;
+      return st;
     }
   } else {
     if (b.kind != MaterialKind::kX509CertificateChain)
@@ -192,7 +220,7 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
     if (!chain.ok()) {
       if (chain.code() != ErrorCode::kVerificationFailed) return chain;
       Fail(r, "untrusted certificate", chain.message());
-      return r;
+      return st;
     }
     const IdentityPolicy& id = req.identity;
     if (!id.any && id.identities.empty() && id.subject.empty())
@@ -218,15 +246,23 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
              fmt::format("certificate subject \"{}\" is not \"{}\"",
                          EscapePreview(info.subject, 200), EscapePreview(id.subject, 200)));
       }
-      if (!ok) return r;
+      if (!ok) return st;
     }
     MATS_ASSIGN_OR_RETURN(PublicKey leaf_key, CertificatePublicKey(b.certificates[0]));
     Status s = CheckSignature(leaf_key, b, st.legacy);
     if (!s.ok()) {
       Fail(r, "bad signature", s.message());
-      return r;
+      return st;
     }
   }
+
+  return st;
+}
+
+Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
+  VerifyReport r;
+  MATS_ASSIGN_OR_RETURN(SignedStatement st, VerifySignatureOnly(req, r));
+  if (!r.failure.empty()) return r;
 
   // 2. Policy on what the signer chose.
   if (!st.unknown_fields.empty() && !req.allow_unknown_fields)
@@ -273,6 +309,7 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
     expected[0].path = ".";  // spec-draft single-file naming
   }
   r.diff = hash::CompareManifests(expected, actual.resources);
+  if (!r.diff.changed.empty()) AddRecordDiffs(req, r);
   if (!r.diff.empty()) {
     Fail(r, "manifest mismatch",
          fmt::format("{} missing, {} extra, {} changed", r.diff.missing.size(),
@@ -281,6 +318,57 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
   }
   r.verified = true;
   return r;
+}
+
+Result<RecordProofResult> VerifySignedRecordProof(const VerifyRequest& req,
+                                                  const std::string& records_path,
+                                                  std::string_view proof_json) {
+  RecordProofResult out;
+  VerifyReport rep;
+  MATS_ASSIGN_OR_RETURN(SignedStatement st, VerifySignatureOnly(req, rep));
+  out.signer = rep.signer;
+  if (!rep.failure.empty()) {
+    out.failure = rep.failure;
+    out.reasons = rep.reasons;
+    return out;
+  }
+  if (st.manifest.method != hash::Method::kFiles)
+    return Unsupported("verify record: the signature uses shards; record proofs need files mode");
+  const hash::Resource* signed_res = nullptr;
+  for (const hash::Resource& r : st.manifest.resources)
+    if (r.path == hash::kRecordManifestName) signed_res = &r;
+  if (signed_res == nullptr) {
+    out.failure = "record proof";
+    out.reasons.push_back(fmt::format("the signature does not cover a {}", hash::kRecordManifestName));
+    return out;
+  }
+  MATS_ASSIGN_OR_RETURN(std::string text,
+                        ReadFileToString(records_path, hash::kMaxRecordManifestBytes));
+  Bytes digest = hash::HashBytes(st.manifest.algorithm, AsBytes(text));
+  if (digest.size() != signed_res->digest.size() ||
+      CRYPTO_memcmp(digest.data(), signed_res->digest.data(), digest.size()) != 0) {
+    out.failure = "record proof";
+    out.reasons.push_back(fmt::format("{} does not match the signed digest (expected {}, actual {})",
+                                      hash::kRecordManifestName, HexEncode(signed_res->digest),
+                                      HexEncode(digest)));
+    return out;
+  }
+  MATS_ASSIGN_OR_RETURN(hash::RecordManifest m, hash::ParseRecordManifest(text));
+  auto rec = hash::VerifyRecordProof(proof_json, m);
+  if (!rec.ok()) {
+    if (rec.status().code() != ErrorCode::kVerificationFailed) return rec.status();
+    out.failure = "record proof";
+    out.reasons.push_back(rec.status().message());
+    return out;
+  }
+  auto doc = ParseJson(proof_json);
+  if (doc.ok()) {
+    out.path = doc->value("path", "");
+    out.index = doc->value("index", uint64_t{0});
+  }
+  out.record = std::move(rec).value();
+  out.verified = true;
+  return out;
 }
 
 std::string VerifyReportText(const VerifyReport& r) {
@@ -307,6 +395,17 @@ std::string VerifyReportText(const VerifyReport& r) {
   for (auto& c : r.diff.changed)
     out += fmt::format("  changed: {}\n    expected {}\n    actual   {}\n",
                        EscapePreview(c.name, 256), HexEncode(c.expected), HexEncode(c.actual));
+  auto show = [](const std::vector<uint64_t>& v) {
+    std::vector<uint64_t> head(v.begin(), v.begin() + static_cast<long>(std::min<size_t>(v.size(), 20)));
+    return fmt::format("{}{}", fmt::join(head, ", "), v.size() > 20 ? ", ..." : "");
+  };
+  for (const auto& d : r.record_diffs) {
+    out += fmt::format("  records of {} ({} signed, {} now):\n", EscapePreview(d.path, 256),
+                       d.signed_records, d.actual_records);
+    if (!d.changed.empty()) out += fmt::format("    changed records: {} [{}]\n", d.changed.size(), show(d.changed));
+    if (!d.added.empty()) out += fmt::format("    added records:   {} [{}]\n", d.added.size(), show(d.added));
+    if (!d.removed.empty()) out += fmt::format("    removed records: {} [{}]\n", d.removed.size(), show(d.removed));
+  }
   return out;
 }
 
@@ -316,6 +415,17 @@ std::string VerifyReportJson(const VerifyReport& r) {
     changed.push_back({{"name", c.name},
                        {"expected", HexEncode(c.expected)},
                        {"actual", HexEncode(c.actual)}});
+  nlohmann::json records = nlohmann::json::array();
+  auto cap = [](const std::vector<uint64_t>& v) {
+    return std::vector<uint64_t>(v.begin(), v.begin() + static_cast<long>(std::min<size_t>(v.size(), 10000)));
+  };
+  for (const auto& d : r.record_diffs)
+    records.push_back({{"path", d.path},
+                       {"signed_records", d.signed_records},
+                       {"actual_records", d.actual_records},
+                       {"changed", cap(d.changed)},
+                       {"added", cap(d.added)},
+                       {"removed", cap(d.removed)}});
   nlohmann::json j = {
       {"schema", "mats-verify/1"},
       {"verified", r.verified},
@@ -335,7 +445,8 @@ std::string VerifyReportJson(const VerifyReport& r) {
       {"warnings", r.warnings},
       {"missing", r.diff.missing},
       {"extra", r.diff.extra},
-      {"changed", changed}};
+      {"changed", changed},
+      {"record_diffs", records}};
   return DumpJson(j, 2) + "\n";
 }
 

@@ -23,6 +23,7 @@
 #include "mats/core/result.h"
 #include "mats/hash/hasher.h"
 #include "mats/hash/manifest.h"
+#include "mats/hash/records.h"
 #include "mats/sign/bundle.h"
 #include "mats/sign/keys.h"
 
@@ -96,9 +97,35 @@ struct VerifyReport {
   std::vector<std::string> unknown_fields;
   std::vector<std::string> warnings;
   hash::ManifestDiff diff;
+  // Record-level differences of changed JSONL/CSV files covered by a signed
+  // record manifest (mats-records.json).
+  std::vector<hash::RecordDiff> record_diffs;
 };
 
 Result<VerifyReport> VerifyModel(const VerifyRequest& req);
+
+// Only the signature part of VerifyModel: bundle and statement parsing,
+// key hint / certificate chain / identity, DSSE signature. Fills `report`
+// (report.failure is empty when the signature is good) and returns the
+// statement. Used to authenticate a record manifest without re-hashing.
+Result<SignedStatement> VerifySignatureOnly(const VerifyRequest& req, VerifyReport& report);
+
+// Checks one record's inclusion proof without the dataset: the OMS
+// signature (as VerifySignatureOnly), then the record manifest file at
+// `records_path` must hash to the signed resource "mats-records.json"
+// (files mode), then the proof must lead to that file's signed root.
+struct RecordProofResult {
+  bool verified = false;
+  std::string failure;               // as VerifyReport::failure, or "record proof"
+  std::vector<std::string> reasons;
+  std::string path;                  // dataset file of the record
+  uint64_t index = 0;
+  std::string record;                // the proven record bytes
+  std::string signer;
+};
+Result<RecordProofResult> VerifySignedRecordProof(const VerifyRequest& req,
+                                                  const std::string& records_path,
+                                                  std::string_view proof_json);
 
 // Renderings for the CLI.
 std::string VerifyReportText(const VerifyReport& r);

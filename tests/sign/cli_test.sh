@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# ctest: `mats hash|sign|verify|keygen` end to end, exit codes (0 verified,
+# 1 failed, 2 usage, 3 unreadable input) and dataset record proofs.
+#   cli_test.sh MATS_BINARY SOURCE_DIR
+set -uo pipefail
+mats=$1
+fix=$2/tests/fixtures/sign
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+expect() {  # expect CODE DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL ($what): exit $got, want $want: $*"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
+  else
+    echo "ok: $what"
+  fi
+}
+contains() {
+  if ! grep -q -- "$1" "$tmp/out"; then echo "FAIL: output lacks '$1'"; cat "$tmp/out"; fails=$((fails + 1)); fi
+}
+
+cp -r "$fix/model" "$tmp/model"
+expect 0 "hash" -- "$mats" hash "$tmp/model"
+contains "bc9a717db6064a32cbe9eae6fc40651dd6d36ef1757183f590eff2b1765d7ebc  signme-1"
+expect 0 "hash json shards" -- "$mats" hash "$tmp/model" --format json --hashing shards --shard-size 4096
+contains '"signme-1:0:9"'
+expect 2 "bad shard size" -- "$mats" hash "$tmp/model" --hashing shards --shard-size 1
+expect 2 "unknown flag" -- "$mats" hash "$tmp/model" --no-such-flag
+expect 3 "missing model" -- "$mats" hash "$tmp/nope"
+
+expect 0 "keygen" -- "$mats" keygen --curve P-384 --private-key "$tmp/k.pem" --public-key "$tmp/k.pub"
+expect 0 "sign key" -- "$mats" sign key "$tmp/model" --private-key "$tmp/k.pem"
+[ -f "$tmp/model/model.sig" ] || { echo "FAIL: model.sig not written inside the model"; fails=$((fails + 1)); }
+expect 0 "verify key" -- "$mats" verify key "$tmp/model" --public-key "$tmp/k.pub"
+contains "VERIFIED"
+expect 0 "verify json" -- "$mats" verify key "$tmp/model" --public-key "$tmp/k.pub" --format json
+contains '"verified": true'
+expect 1 "wrong key" -- "$mats" verify key "$tmp/model" --public-key "$fix/keys/p256.pub.pem"
+contains "untrusted key"
+printf 'tampered' > "$tmp/model/signme-2"
+expect 1 "tampered file" -- "$mats" verify key "$tmp/model" --public-key "$tmp/k.pub"
+contains "changed: signme-2"
+expect 3 "malformed signature" -- "$mats" verify key "$tmp/model" --public-key "$tmp/k.pub" --signature "$fix/keys/p256.pem"
+expect 2 "wrong key type" -- "$mats" sign key "$tmp/model" --private-key "$fix/keys/p256-encrypted.pem"
+expect 3 "rsa key" -- "$mats" sign key "$tmp/model" --private-key "$fix/keys/rsa.pem" --signature "$tmp/x.sig"
+expect 0 "encrypted key" -- "$mats" sign key "$tmp/model" --private-key "$fix/keys/p256-encrypted.pem" --password mats-test-password --signature "$tmp/enc.sig"
+expect 0 "verify encrypted-key signature" -- "$mats" verify key "$tmp/model" --public-key "$fix/keys/p256.pub.pem" --signature "$tmp/enc.sig"
+
+# Certificate mode, reference-style flag spellings.
+expect 0 "sign certificate" -- "$mats" sign certificate "$tmp/model" --private_key "$fix/keys/leaf.key" \
+  --signing_certificate "$fix/keys/leaf.pem" --certificate_chain "$fix/keys/chain.pem" --signature "$tmp/cert.sig"
+expect 2 "no identity policy" -- "$mats" verify certificate "$tmp/model" --signature "$tmp/cert.sig" --certificate-chain "$fix/keys/root.pem"
+expect 0 "verify certificate" -- "$mats" verify certificate "$tmp/model" --signature "$tmp/cert.sig" \
+  --certificate-chain "$fix/keys/root.pem" --identity signer@example.com
+expect 1 "identity mismatch" -- "$mats" verify certificate "$tmp/model" --signature "$tmp/cert.sig" \
+  --certificate-chain "$fix/keys/root.pem" --identity evil@example.com
+expect 1 "untrusted root" -- "$mats" verify certificate "$tmp/model" --signature "$tmp/cert.sig" \
+  --certificate-chain "$fix/keys/other-root.pem" --any-identity
+
+# Datasets: record manifest, signature, record-level diff and proofs.
+mkdir -p "$tmp/ds"
+for i in $(seq 0 99); do printf '{"id":%d,"text":"sample %d"}\n' "$i" "$i"; done > "$tmp/ds/train.jsonl"
+printf 'id,text\n1,"multi\nline"\n2,plain\n' > "$tmp/ds/eval.csv"
+expect 0 "hash records" -- "$mats" hash records "$tmp/ds"
+contains "100 records  train.jsonl"
+contains "3 records  eval.csv"
+expect 0 "sign dataset" -- "$mats" sign key "$tmp/ds" --private-key "$fix/keys/p256.pem"
+expect 0 "record proof" -- "$mats" hash record-proof "$tmp/ds" train.jsonl 42 -o "$tmp/proof.json"
+expect 0 "verify record" -- "$mats" verify record "$tmp/proof.json" --records "$tmp/ds/mats-records.json" \
+  --signature "$tmp/ds/model.sig" --public-key "$fix/keys/p256.pub.pem"
+contains 'sample 42'
+sed -i 's/"id":42,"text":"sample 42"/"id":42,"text":"POISONED"/' "$tmp/ds/train.jsonl"
+printf '{"id":1000}\n' >> "$tmp/ds/train.jsonl"
+expect 1 "poisoned dataset" -- "$mats" verify key "$tmp/ds" --public-key "$fix/keys/p256.pub.pem"
+contains "changed records: 1 \[42\]"
+contains "added records:   1 \[100\]"
+expect 1 "proof for a changed record" -- "$mats" hash record-proof "$tmp/ds" train.jsonl 42
+cp "$tmp/ds/mats-records.json" "$tmp/records-copy.json"
+sed -i 's/"records": 100/"records": 101/' "$tmp/records-copy.json"
+expect 1 "forged record manifest" -- "$mats" verify record "$tmp/proof.json" --records "$tmp/records-copy.json" \
+  --signature "$tmp/ds/model.sig" --public-key "$fix/keys/p256.pub.pem"
+
+if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
+echo "PASS"
