@@ -3,11 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <string>
 
+#include "mats/core/json.h"
 #include "mats/core/mapped_file.h"
 #include "testing/recording_context.h"
 #include "testing/status_matchers.h"
@@ -61,6 +63,7 @@ std::string ReadText(const fs::path& p) {
 TEST(JinjaFixturesTest, BenignTemplatesAreClean) {
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(kFixtures + "/benign")) {
+    if (e.path().extension() != ".jinja") continue;
     std::string text = ReadText(e.path());
     auto fs = Analyze(text);
     EXPECT_TRUE(fs.empty()) << e.path() << "\n" << Describe(fs);
@@ -98,6 +101,7 @@ TEST(JinjaFixturesTest, EveryMaliciousTemplateIsDetected) {
   };
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(kFixtures + "/malicious")) {
+    if (e.path().extension() != ".jinja") continue;
     std::string name = e.path().filename().string();
     auto it = expected.find(name);
     ASSERT_NE(it, expected.end()) << "add an expectation for " << name;
@@ -111,6 +115,31 @@ TEST(JinjaFixturesTest, EveryMaliciousTemplateIsDetected) {
     ++n;
   }
   EXPECT_EQ(n, expected.size());
+}
+
+// Golden findings: tests/fixtures/jinja/malicious/<case>.jinja.expected.json;
+// MATS_UPDATE_GOLDEN=1 rewrites them for review.
+TEST(JinjaFixturesTest, GoldenFindings) {
+  const char* update = std::getenv("MATS_UPDATE_GOLDEN");
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(kFixtures + "/malicious")) {
+    if (e.path().extension() != ".jinja") continue;
+    nlohmann::json doc = nlohmann::json::array();
+    for (const Finding& f : Analyze(ReadText(e.path()))) {
+      doc.push_back({{"rule", f.rule_id},
+                     {"severity", std::string(SeverityName(f.severity))},
+                     {"offset", f.offset},
+                     {"message", f.message}});
+    }
+    std::string actual = DumpJson(doc, 2) + "\n";
+    std::string path = e.path().string() + ".expected.json";
+    if (update != nullptr && std::string(update) == "1") {
+      ASSERT_TRUE(WriteFileAtomic(path, actual).ok());
+    }
+    EXPECT_EQ(ReadText(path), actual) << path;
+    ++n;
+  }
+  EXPECT_GT(n, 20u);
 }
 
 // ---- rules: positive and negative
