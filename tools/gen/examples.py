@@ -89,10 +89,16 @@ EVIL_TEMPLATE = (b"{{ ''.__class__.__mro__[1].__subclasses__() }}"
 
 
 def keras_lambda_zip() -> bytes:
-    # A Keras 3 archive whose config holds a Lambda layer. The "bytecode" is a
-    # marshal-like blob naming os.system; it is never loaded.
-    code = b"\xe3" + b"\x00" * 16 + b"\xda\x02os\xda\x06system" + MARKER
+    # A Keras 3 archive whose config holds a Lambda layer. The bytecode is a
+    # real marshalled code object, produced by compile() (which only
+    # translates the source; nothing runs) and never loaded.
     import base64
+    import marshal
+    import types
+    src = "lambda x: __import__('os').system('" + MARKER.decode() + "')"
+    module_code = compile(src, "<lambda>", "eval")
+    lam = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
+    code = marshal.dumps(lam)
     config = {
         "module": "keras", "class_name": "Sequential", "registered_name": None,
         "config": {"name": "sequential", "layers": [
