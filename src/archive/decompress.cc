@@ -85,10 +85,14 @@ DecompressLimits DecompressLimits::From(const Limits& limits) {
   return d;
 }
 
-Result<Inflated> Inflate(ByteSpan in, InflateMode mode,
-                         const DecompressLimits& limits) {
+namespace {
+
+// Shared loop: keeps the output only when `keep` is set.
+Result<Inflated> InflateImpl(ByteSpan in, InflateMode mode,
+                             const DecompressLimits& limits, bool keep) {
   std::string_view what = ModeName(mode);
   Inflated result;
+  uint64_t produced_total = 0;
   uint64_t consumed_total = 0;
   // gzip allows several members back to back (gzip -c a b > ab.gz); loop.
   while (true) {
@@ -111,9 +115,9 @@ Result<Inflated> Inflate(ByteSpan in, InflateMode mode,
       rc = inflate(&z.s, Z_NO_FLUSH);
       size_t produced = buf.size() - z.s.avail_out;
       if (produced != 0) {
-        result.data.insert(result.data.end(), buf.data(), buf.data() + produced);
-        MATS_RETURN_IF_ERROR(
-            CheckOutput(result.data.size(), in.size(), limits, what));
+        if (keep) result.data.insert(result.data.end(), buf.data(), buf.data() + produced);
+        produced_total += produced;
+        MATS_RETURN_IF_ERROR(CheckOutput(produced_total, in.size(), limits, what));
       }
       if (rc == Z_STREAM_END) break;
       if (rc == Z_NEED_DICT) {
@@ -131,7 +135,7 @@ Result<Inflated> Inflate(ByteSpan in, InflateMode mode,
     }
     consumed_total += z.s.total_in;
     result.consumed = consumed_total;
-    if (mode != InflateMode::kGzip) break;
+    if (mode != InflateMode::kGzip || !keep) break;
     // Another gzip member follows only if its magic does.
     if (in.size() - consumed_total < 2 || in[consumed_total] != 0x1F ||
         in[consumed_total + 1] != 0x8B) {
@@ -139,6 +143,19 @@ Result<Inflated> Inflate(ByteSpan in, InflateMode mode,
     }
   }
   return result;
+}
+
+}  // namespace
+
+Result<Inflated> Inflate(ByteSpan in, InflateMode mode,
+                         const DecompressLimits& limits) {
+  return InflateImpl(in, mode, limits, true);
+}
+
+Result<uint64_t> InflatedStreamLength(ByteSpan in, InflateMode mode,
+                                      const DecompressLimits& limits) {
+  MATS_ASSIGN_OR_RETURN(Inflated r, InflateImpl(in, mode, limits, false));
+  return r.consumed;
 }
 
 Bytes InflatePrefix(ByteSpan in, InflateMode mode, size_t max_bytes) {

@@ -54,6 +54,15 @@ constexpr RuleInfo kRules[] = {
      "Re-save the model with a current PyTorch release, or as safetensors.",
      kAtlasSupply, static_cast<uint8_t>(Goal::kIntegrity),
      "https://github.com/pytorch/pytorch/blob/main/torch/serialization.py"},
+    {kRuleStoragesNotRead, "Tensor storages not read", Severity::kInfo,
+     "Raw tensor storages (<dir>/data/<key>) of a PyTorch or TorchScript zip "
+     "were not read, so that scan time does not grow with the weights: only "
+     "their first bytes were checked for a pickle, zip or 7z magic, and "
+     "their CRC-32 was not verified. torch.load never unpickles storage "
+     "bytes.",
+     "None needed; sign checkpoints to protect the integrity of the weights.",
+     kAtlasSupply, static_cast<uint8_t>(Goal::kIntegrity),
+     "https://pytorch.org/docs/stable/notes/serialization.html"},
 };
 
 }  // namespace

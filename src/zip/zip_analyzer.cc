@@ -108,6 +108,8 @@ Status AnalyzeZip(ByteSpan data, ScanContext& ctx) {
   pytorch::ReportZipLayout(layout, ctx);
 
   uint64_t total_out = 0;
+  uint64_t storages_skipped = 0;
+  uint64_t storage_bytes_skipped = 0;
   for (size_t i = 0; i < z.entries.size(); ++i) {
     const ZipEntry& e = z.entries[i];
     std::string label = MemberLabel(e, i);
@@ -127,7 +129,11 @@ Status AnalyzeZip(ByteSpan data, ScanContext& ctx) {
       // weights), so not CRC-checked either; only sniffed for a payload.
       Bytes head = ReadMemberPrefix(data, e, 16);
       std::string_view payload = pytorch::SniffStoragePayload(head);
-      if (payload.empty()) continue;
+      if (payload.empty()) {
+        ++storages_skipped;
+        storage_bytes_skipped += e.compressed_size;
+        continue;
+      }
       ctx.Report({.rule_id = std::string(pytorch::kRuleStoragePayload),
                   .severity = Severity::kHigh,
                   .member = EscapePreview(e.name, 256),
@@ -188,6 +194,16 @@ Status AnalyzeZip(ByteSpan data, ScanContext& ctx) {
                   .evidence = {}});
     }
     ctx.ScanNested(body, label).IgnoreError();  // recorded by the context
+  }
+  if (storages_skipped != 0) {
+    ctx.Report({.rule_id = std::string(pytorch::kRuleStoragesNotRead),
+                .severity = Severity::kInfo,
+                .member = {},
+                .offset = 0,
+                .message = fmt::format("{} tensor storage member(s), {} bytes, not read "
+                                       "(first bytes sniffed, CRC not verified)",
+                                       storages_skipped, storage_bytes_skipped),
+                .evidence = {}});
   }
   return Status::Ok();
 }

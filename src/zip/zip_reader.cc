@@ -443,11 +443,11 @@ Result<ZipListing> ReadZip(ByteSpan data, const Limits& limits) {
         known = false;
         if (h->method == kMethodDeflate) {
           archive::DecompressLimits dl = archive::DecompressLimits::From(limits);
-          Result<archive::Inflated> inf = archive::Inflate(
+          Result<uint64_t> len = archive::InflatedStreamLength(
               data.subspan(h->data_offset, stop - std::min(stop, h->data_offset)),
               archive::InflateMode::kRaw, dl);
-          if (inf.ok()) {
-            csize = inf->consumed;
+          if (len.ok()) {
+            csize = *len;
             known = true;
           }
         } else {
@@ -612,9 +612,16 @@ Result<ZipListing> ReadZip(ByteSpan data, const Limits& limits) {
       max_index = ranges[i].index;
     }
   }
-  if (z.has_central_directory && max_end > z.central_directory_offset && !ranges.empty()) {
-    sink.Add(AnomalyKind::kOverlap, z.central_directory_offset, z.entries[max_index].name,
-             "member data overlaps the central directory");
+  if (z.has_central_directory) {
+    uint64_t cd_start = z.central_directory_offset;
+    uint64_t cd_end = cd_start + z.central_directory_size;  // checked above
+    for (const Range& r : ranges) {
+      if (r.start < cd_end && r.end > cd_start) {
+        sink.Add(AnomalyKind::kOverlap, r.start, z.entries[r.index].name,
+                 fmt::format("entry '{}' at offset {} overlaps the central directory [{}, {})",
+                             Shown(z.entries[r.index].name), r.start, cd_start, cd_end));
+      }
+    }
   }
   return z;
 }

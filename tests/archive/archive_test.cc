@@ -142,7 +142,11 @@ TEST(WrapperTest, InflateLimitsAtAndPastBoundary) {
   ASSERT_OK_AND_ASSIGN(Inflated ok, Inflate(raw, InflateMode::kRaw, lim));
   EXPECT_EQ(ok.data, plain);
   EXPECT_EQ(ok.consumed, raw.size());
+  ASSERT_OK_AND_ASSIGN(uint64_t len, InflatedStreamLength(raw, InflateMode::kRaw, lim));
+  EXPECT_EQ(len, raw.size());
   lim.max_output = 4999;
+  EXPECT_THAT(InflatedStreamLength(raw, InflateMode::kRaw, lim).status(),
+              StatusIs(ErrorCode::kLimitExceeded));
   EXPECT_THAT(Inflate(raw, InflateMode::kRaw, lim).status(),
               StatusIs(ErrorCode::kLimitExceeded, HasSubstr("max_inflate_bytes")));
   // Streams through libarchive obey the same limit.
@@ -243,7 +247,9 @@ TEST(TarTest, LinksDevicesAndUnsafeNames) {
   EXPECT_EQ(ctx.CountRule(kRuleDeviceMember), 2u);
   EXPECT_GE(ctx.CountRule(kRuleUnsafePath), 2u);
   for (const Finding& f : ctx.findings) {
-    if (f.rule_id == kRuleLinkMember) EXPECT_EQ(f.severity, Severity::kHigh) << f.message;
+    if (f.rule_id == kRuleLinkMember) {
+      EXPECT_EQ(f.severity, Severity::kHigh) << f.message;
+    }
   }
   // Only the two regular files are scanned; links are never followed.
   EXPECT_EQ(ctx.nested.size(), 2u);

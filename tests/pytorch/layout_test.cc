@@ -90,7 +90,7 @@ TEST(LayoutTest, LegacyTar) {
 }
 
 TEST(LayoutTest, RulesWellFormed) {
-  EXPECT_EQ(PytorchRules().size(), 5u);
+  EXPECT_EQ(PytorchRules().size(), 6u);
   for (const RuleInfo& r : PytorchRules()) {
     EXPECT_EQ(r.id.substr(0, 8), "MATS-PT-");
     EXPECT_FALSE(r.atlas.empty());

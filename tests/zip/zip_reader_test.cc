@@ -361,6 +361,21 @@ TEST(ZipReaderTest, LocalOnlyDeflateWithDescriptorIsSized) {
   EXPECT_EQ(AsChars(d.bytes()), "hidden hidden hidden");
 }
 
+TEST(ZipReaderTest, TrailingLocalEntryDoesNotOverlapCentralDirectory) {
+  Bytes z = LoadFixture("zip/trailing_garbage.zip");
+  ASSERT_OK_AND_ASSIGN(ZipListing l, ReadZip(z, Limits{}));
+  EXPECT_FALSE(HasAnomaly(l, AnomalyKind::kOverlap));
+}
+
+TEST(ZipReaderTest, MemberRunningIntoCentralDirectoryOverlaps) {
+  Bytes z = BuildZip({{"a.txt", ToBytes("hello"), 0, 0}});
+  // Central compressed size 40: the data now runs over the directory.
+  size_t cd = LoadU32Le(ByteSpan(z).subspan(z.size() - 22 + 16, 4));
+  SetU32(z, cd + 20, 40);
+  ASSERT_OK_AND_ASSIGN(ZipListing l, ReadZip(z, Limits{}));
+  EXPECT_TRUE(HasAnomaly(l, AnomalyKind::kOverlap));
+}
+
 TEST(ZipReaderTest, FieldMismatchBetweenLocalAndCentral) {
   Bytes z = BuildZip({{"a.txt", ToBytes("hello"), 0, 0}});
   SetU32(z, 18, 3);  // local compressed size

@@ -52,6 +52,13 @@ struct Inflated {
 Result<Inflated> Inflate(ByteSpan in, InflateMode mode,
                          const DecompressLimits& limits);
 
+// Length of the compressed stream at the start of `in` (input bytes up to
+// and including its end), found by inflating without keeping the output:
+// memory stays constant, work is bounded by `limits` like Inflate. Only the
+// first gzip member is measured.
+Result<uint64_t> InflatedStreamLength(ByteSpan in, InflateMode mode,
+                                      const DecompressLimits& limits);
+
 // Inflates at most `max_bytes` of output and returns what was produced, even
 // if the stream is damaged later (used to sniff the start of a member).
 Bytes InflatePrefix(ByteSpan in, InflateMode mode, size_t max_bytes);

@@ -29,6 +29,7 @@ inline constexpr std::string_view kRuleStoragePayload = "MATS-PT-002";
 inline constexpr std::string_view kRuleMarHandlerCode = "MATS-PT-003";
 inline constexpr std::string_view kRuleOutsidePrefix = "MATS-PT-004";
 inline constexpr std::string_view kRuleLegacyTar = "MATS-PT-005";
+inline constexpr std::string_view kRuleStoragesNotRead = "MATS-PT-006";
 
 std::span<const RuleInfo> PytorchRules();
 
