@@ -44,6 +44,19 @@ class EdgeTiles : public TileReader {
   uint64_t size_;
 };
 
+// Lets a condition_variable_any wait on a Mutex that a MutexLock holds: the
+// wait releases and re-acquires it, invisibly to the thread-safety analysis,
+// which correctly sees the mutex held before and after.
+class CvLock {
+ public:
+  explicit CvLock(Mutex* mu) : mu_(mu) {}
+  void lock() { mu_->native().lock(); }
+  void unlock() { mu_->native().unlock(); }
+
+ private:
+  Mutex* mu_;
+};
+
 struct Pending {
   Bytes entry;
   Hash leaf;
@@ -224,8 +237,9 @@ class Log::Impl {
   }
 
   Result<StoredCheckpoint> WaitForCheckpoint(uint64_t size, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_.native());
-    bool done = cp_cv_.wait_for(lock, timeout, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    MutexLock lock(&mu_);
+    CvLock cv_lock(&mu_);
+    bool done = cp_cv_.wait_for(cv_lock, timeout, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return checkpoint_.size >= size || !sticky_.ok() || stopping_;
     });
     if (!sticky_.ok()) return sticky_;
@@ -535,21 +549,29 @@ class Log::Impl {
       std::vector<Pending> batch;
       uint64_t first = 0;
       Status refuse;
+      bool closed = false;
       {
-        std::unique_lock<std::mutex> lock(mu_.native());
-        seq_cv_.wait(lock, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !pending_.empty(); });
+        MutexLock lock(&mu_);
+        CvLock cv_lock(&mu_);
+        seq_cv_.wait(cv_lock, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !pending_.empty(); });
         if (!stopping_ && opts_.max_batch_delay.count() > 0 && pending_.size() < opts_.max_batch_entries) {
-          seq_cv_.wait_for(lock, opts_.max_batch_delay, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          seq_cv_.wait_for(cv_lock, opts_.max_batch_delay, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
             return stopping_ || pending_.size() >= opts_.max_batch_entries;
           });
         }
-        if (stopping_) {
+        closed = stopping_;
+      }
+      if (closed) {
+        {
+          MutexLock lock(&mu_);
           batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
           pending_.clear();
-          lock.unlock();
-          FailAll(batch, Internal("tlog: log closed"));
-          return;
         }
+        FailAll(batch, Internal("tlog: log closed"));
+        return;
+      }
+      {
+        MutexLock lock(&mu_);
         size_t n = std::min(pending_.size(), opts_.max_batch_entries);
         batch.reserve(n);
         for (size_t i = 0; i < n; ++i) {
@@ -598,19 +620,20 @@ class Log::Impl {
   }
 
   void IntegratorLoop() {
-    std::unique_lock<std::mutex> lock(mu_.native());
-    while (!stopping_) {
-      int_cv_.wait(lock, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || (!unintegrated_.empty() && sticky_.ok());
-      });
-      if (stopping_) break;
-      auto due = last_checkpoint_time_ + opts_.checkpoint_interval;
-      int_cv_.wait_until(lock, due, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
+    while (true) {
+      {
+        MutexLock lock(&mu_);
+        CvLock cv_lock(&mu_);
+        int_cv_.wait(cv_lock, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stopping_ || (!unintegrated_.empty() && sticky_.ok());
+        });
+        if (stopping_) return;
+        auto due = last_checkpoint_time_ + opts_.checkpoint_interval;
+        int_cv_.wait_until(cv_lock, due, [&]() MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
+        if (stopping_) return;
+      }
       Result<StoredCheckpoint> r = IntegrateNow();
       if (!r.ok()) MATS_LOG_WARN("tlog: integration failed: {}", r.status().ToString());
-      lock.lock();
     }
   }
 

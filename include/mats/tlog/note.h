@@ -184,10 +184,10 @@ struct OpenedNote {
 Result<OpenedNote> OpenNote(std::string_view note,
                             std::span<const NoteVerifier* const> verifiers);
 
-// Signs `text` (valid note text: UTF-8, ends with '\n', no blank line
-// inside is allowed but the text must not contain control characters) with
-// each signer, returning the whole note. kInvalidArgument for a bad text or
-// no signers; errors from signers are passed through.
+// Signs `text` with each signer and returns the whole note. `text` must be
+// non-empty valid UTF-8 ending in '\n' without control characters other
+// than '\n'. kInvalidArgument for a bad text, a bad signer name or no
+// signers; kLimitExceeded past kMaxNoteBytes; signer errors are passed on.
 Result<std::string> SignNote(std::string_view text,
                              std::span<const NoteSigner* const> signers);
 

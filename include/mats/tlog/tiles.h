@@ -72,9 +72,9 @@ Result<TileId> ParseTilePath(std::string_view path);
 // bundles if `with_entries`), full and partial, in path order by level.
 std::vector<TileId> TilesForSize(uint64_t size, bool with_entries);
 
-// The hash tile (level, index) as it is for a tree of `size` leaves: full,
-// partial (width = number of complete positions), or absent (nullopt-like
-// width 0 -> kNotFound).
+// The hash tile (level, index) as it is in a tree of `size` leaves: full,
+// or partial with width = its number of complete positions. kNotFound if the
+// tile has no position yet at that size (or level > kMaxTileLevel).
 Result<TileId> HashTileForSize(uint8_t level, uint64_t index, uint64_t size);
 
 // Tile bytes: the concatenation of `hashes` (1..256 of them).
