@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <chrono>
 #include <exception>
 
 #include "mats/core/encoding.h"
@@ -61,6 +62,19 @@ Result<uint16_t> HttpServerCore::Start(const std::string& host, uint16_t port) {
       stopped_ = true;
       cv_.notify_all();
     });
+    // httplib's stop() is a no-op until the listener runs: wait for it so
+    // that an early Stop() cannot leave the accept thread running forever.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!server_.is_running()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopped_) return IoError("server: listener on {}:{} exited at once", host, port_);
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Internal("server: listener on {}:{} did not start", host, port_);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     return port_;
   } catch (const std::exception& e) {
     return IoError("server: cannot listen on {}:{}: {}", host, port, EscapePreview(e.what()));

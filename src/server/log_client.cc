@@ -1,6 +1,7 @@
 #include "mats/server/log_client.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "mats/core/encoding.h"
@@ -94,6 +95,12 @@ Status ClientState::Save(const std::string& path) const {
                     {"note", cp.note}});
   }
   nlohmann::json doc = {{"version", 1}, {"logs", logs}};
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return IoError("log state: cannot create {}: {}", parent.string(), ec.message());
+  }
   return WriteFileAtomic(path, DumpJson(doc, 2) + "\n");
 }
 

@@ -263,7 +263,7 @@ class LogServer::Impl {
         return SendJsonError(res, 400,
                              "\"actor\" and \"timestamp_ms\" are set by the server, not the client");
       }
-      if (!doc->contains("version")) (*doc)["version"] = 1;
+      if (!doc->contains("version")) (*doc)["version"] = 1u;
       (*doc)["actor"] = who->ActorId();
       (*doc)["timestamp_ms"] = static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "mats/core/encoding.h"
@@ -145,6 +146,12 @@ std::string TokenStore::Serialize() const {
 }
 
 Status TokenStore::Save(const std::string& path) const {
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return IoError("tokens: cannot create {}: {}", parent.string(), ec.message());
+  }
   MATS_RETURN_IF_ERROR(WriteFileAtomic(path, Serialize()));
   if (::chmod(path.c_str(), 0600) != 0) return ErrnoError(errno, "chmod " + path);
   return Status::Ok();

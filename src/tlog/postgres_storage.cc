@@ -235,6 +235,8 @@ class PostgresStorage : public LogStorage {
     if (PQstatus(c.get()) != CONNECTION_OK) {
       return IoError("postgres: cannot connect: {}", ConnError(c.get()));
     }
+    // Library code never prints: drop server NOTICEs ("already exists, skipping").
+    PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
     return c;
   }
 

@@ -54,6 +54,8 @@ def start(cmd, pattern):
 
 
 def request(port, method, path, body=None, headers=None):
+    if isinstance(body, str):
+        body = body.encode("utf-8")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     c.request(method, path, body=body, headers=headers or {})
     r = c.getresponse()

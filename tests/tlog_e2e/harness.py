@@ -103,6 +103,8 @@ class Conn:
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
         try:
             self.c.request(method, path, body=body, headers=headers or {})
             r = self.c.getresponse()
