@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -234,7 +235,7 @@ constexpr uint32_t kMaxCallReportsPerName = 3;
 // References into the pool are invalidated by any growth.
 class Items {
  public:
-  explicit Items(std::vector<Val>* pool) : pool_(pool) {}
+  explicit Items(std::deque<Val>* pool) : pool_(pool) {}
   size_t size() const { return len_; }
   bool empty() const { return len_ == 0; }
   const Val& operator[](size_t i) const { return (*pool_)[begin_ + i]; }
@@ -277,14 +278,14 @@ class Items {
     begin_ = new_begin;
     cap_ = static_cast<uint32_t>(cap);
   }
-  std::vector<Val>* pool_;
+  std::deque<Val>* pool_;
   uint32_t begin_ = 0;
   uint32_t len_ = 0;
   uint32_t cap_ = 0;
 };
 
 struct Obj {
-  explicit Obj(std::vector<Val>* pool) : items(pool) {}
+  explicit Obj(std::deque<Val>* pool) : items(pool) {}
   Kind kind = Kind::kUnknown;
   uint8_t how = 0;        // kCall: creating opcode
   bool has_setstate = false;
@@ -574,11 +575,11 @@ class Machine {
   int proto_ = 0;
   std::vector<Val> stack_;
   std::vector<size_t> marks_;
-  std::vector<Val> memo_dense_;
+  std::deque<Val> memo_dense_;
   std::unordered_map<uint64_t, Val> memo_sparse_;
   uint64_t memo_count_ = 0;
-  std::vector<Obj> arena_;
-  std::vector<Val> pool_;  // items of arena objects
+  std::deque<Obj> arena_;
+  std::deque<Val> pool_;  // items of arena objects
   // kCall objects: last BUILD state, and a __setstate__ installed by BUILD.
   std::unordered_map<uint32_t, Val> state_;
   std::unordered_map<uint32_t, Val> setstate_;
