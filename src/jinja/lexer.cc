@@ -21,6 +21,24 @@ bool IsIdentCodePoint(uint32_t cp) {
   return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
          (cp >= '0' && cp <= '9') || cp == '_';
 }
+// Length of a UTF-8 encoded Unicode whitespace character at `pos` that
+// Python's \s matches (Jinja skips it between tokens), or 0.
+size_t UnicodeSpaceLen(std::string_view s, size_t pos) {
+  auto at = [&](size_t i) {
+    return pos + i < s.size() ? static_cast<unsigned char>(s[pos + i]) : 0u;
+  };
+  unsigned b0 = at(0);
+  if (b0 == 0xC2 && (at(1) == 0x85 || at(1) == 0xA0)) return 2;
+  if (b0 == 0xE1 && at(1) == 0x9A && at(2) == 0x80) return 3;  // U+1680
+  if (b0 == 0xE2 && at(1) == 0x80 &&
+      (at(2) <= 0x8A || at(2) == 0xA8 || at(2) == 0xA9 || at(2) == 0xAF)) {
+    return at(2) >= 0x80 ? 3 : 0;  // U+2000..200A, 2028, 2029, 202F
+  }
+  if (b0 == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) return 3;  // U+205F
+  if (b0 == 0xE3 && at(1) == 0x80 && at(2) == 0x80) return 3;  // U+3000
+  return 0;
+}
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';
@@ -222,8 +240,14 @@ class Lexer {
     const std::string_view end = var ? "}}" : "%}";
     std::vector<char> brackets;
     while (result_.ok) {
-      while (pos_ < src_.size() && IsSpace(src_[pos_])) {
-        ++pos_;
+      while (pos_ < src_.size()) {
+        if (IsSpace(src_[pos_])) {
+          ++pos_;
+        } else if (size_t n = UnicodeSpaceLen(src_, pos_); n != 0) {
+          pos_ += n;
+        } else {
+          break;
+        }
       }
       if (pos_ >= src_.size()) {
         Fail(pos_, var ? "unterminated {{ tag" : "unterminated {% tag");
@@ -244,7 +268,8 @@ class Lexer {
       char c = src_[pos_];
       size_t start = pos_;
       if (IsNameStart(c)) {
-        while (pos_ < src_.size() && IsNameChar(src_[pos_])) {
+        while (pos_ < src_.size() && IsNameChar(src_[pos_]) &&
+               UnicodeSpaceLen(src_, pos_) == 0) {
           ++pos_;
         }
         Push(TokenKind::kName, std::string(src_.substr(start, pos_ - start)),

@@ -315,6 +315,14 @@ TEST(JinjaRulesTest, LimitsBecomeFindings) {
   EXPECT_TRUE(Has(Analyze(notnot + "x }}"), kRuleLimit));
 }
 
+TEST(JinjaRulesTest, UnicodeWhitespaceSeparatesTokens) {
+  // Jinja's lexer skips Unicode whitespace (Python \s) between tokens.
+  EXPECT_TRUE(Has(Analyze("{{\u00a0os\u3000.popen('x') }}"), kRuleDangerousName));
+  EXPECT_TRUE(Has(Analyze("{{ os\u00a0}}"), kRuleDangerousName));
+  EXPECT_TRUE(Has(Analyze("{%\u2003include 'x' %}"), kRuleLoadsTemplates));
+  EXPECT_TRUE(Analyze("{{\u00a0message['content']\u2028}}{{ '\u00a0' }}").empty());
+}
+
 TEST(JinjaRulesTest, LoadsTemplates) {
   EXPECT_TRUE(Has(Analyze("{% include 'x.j2' ignore missing with context %}"),
                   kRuleLoadsTemplates));
