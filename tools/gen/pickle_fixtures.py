@@ -442,6 +442,15 @@ def benign():
     ben("joblib_handmade.pkl", joblib_stream(payload=False), fmt="joblib")
 
 
+GOLDEN_CASES = [
+    "p0_posix_system.pkl", "memo_confusion.pkl", "joblib_inline_then_payload.pkl",
+    "legacy_magic_by_call.pt", "frame_split.pkl", "broken_tail.pkl",
+    "nested_pickle_bytes.pkl", "build_setstate.pkl",
+    "dotted_pathlib_os_system.pkl", "runtime_callable.pkl", "ext1.pkl",
+    "stdlib_p2.pkl",
+]
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -454,6 +463,15 @@ def main():
         f.write("# file\tkind\trules\tmin_severity\terror\tformat\tevidence\n")
         for row in manifest:
             f.write("\t".join(row) + "\n")
+    # Golden cases (tests/golden/pickle/<case> + <case>.expected.json; the
+    # expected reports are written by MATS_UPDATE_GOLDEN=1 pickle_test).
+    golden = os.path.join(OUT, "..", "..", "golden", "pickle")
+    os.makedirs(golden, exist_ok=True)
+    for case in GOLDEN_CASES:
+        with open(os.path.join(OUT, case), "rb") as src:
+            data = src.read()
+        with open(os.path.join(golden, case), "wb") as dst:
+            dst.write(data)
     print("wrote %d fixtures to %s" % (len(manifest), OUT), file=sys.stderr)
 
 
