@@ -39,6 +39,15 @@ constexpr RuleInfo kRules[] = {
      "a second payload (polyglot file).",
      "Inspect the first bytes of the file; re-save without a user block.",
      kAtlasHide, static_cast<uint8_t>(Goal::kIntegrity), ""},
+    {kRuleKerasModel, "Legacy Keras HDF5 model", Severity::kInfo,
+     "The file is a legacy tf.keras / Keras HDF5 model (root attribute "
+     "model_config); the finding records keras_version, backend and whether "
+     "a training_config is present. Keras' HDF5 loader ignored safe_mode "
+     "before 3.11 (CVE-2025-9905), so Lambda layers in such files run "
+     "whatever the caller asked for; the config itself is analysed by the "
+     "keras-config rules.",
+     "Prefer the .keras format with safe_mode=True and an up-to-date Keras.",
+     kAtlasHide, static_cast<uint8_t>(Goal::kIntegrity), "CVE-2025-9905"},
 };
 
 SniffResult SniffHdf5(ByteSpan data, std::string_view /*name*/) {
@@ -101,14 +110,37 @@ Status AnalyzeHdf5(ByteSpan data, ScanContext& ctx) {
                                               EscapePreview(v.first_source_dataset, 128))});
   }
   bool keras = false;
+  std::string version = "unknown";
+  std::string backend = "unknown";
+  bool training = false;
   for (const Attribute& a : s.root_attributes) {
     if (a.name == "model_config") keras = true;
+    if (a.name == "training_config") training = true;
+    if (a.name == "keras_version" && a.values.size() == 1) {
+      version = EscapePreview(a.values[0], 32);
+    }
+    if (a.name == "backend" && a.values.size() == 1) {
+      backend = EscapePreview(a.values[0], 32);
+    }
+  }
+  if (keras) {
+    ctx.RefineFormat("keras-h5");
+    ctx.Report({.rule_id = std::string(kRuleKerasModel),
+                .severity = Severity::kInfo,
+                .member = {},
+                .offset = 0,
+                .message = "legacy Keras HDF5 model",
+                .evidence = fmt::format("keras_version={} backend={} "
+                                        "training_config={}",
+                                        version, backend,
+                                        training ? "yes" : "no")});
+  }
+  for (const Attribute& a : s.root_attributes) {
     if ((a.name == "model_config" || a.name == "training_config") &&
         a.values.size() == 1 && !a.values[0].empty()) {
       ctx.ScanNested(AsBytes(a.values[0]), a.name, "keras-config").IgnoreError();
     }
   }
-  if (keras) ctx.RefineFormat("keras-h5");
   for (const UnsupportedPart& u : s.unsupported) {
     ctx.ReportError(u.path == "/" ? std::string() : u.path, u.status);
   }

@@ -70,7 +70,11 @@ TEST(Hdf5Test, BenignKerasFileIsClean) {
     Bytes b = Fixture(name);
     auto ctx = KerasRoutingContext();
     ASSERT_OK(AnalyzeHdf5(b, ctx));
-    EXPECT_THAT(ctx.findings, IsEmpty()) << name;
+    ASSERT_EQ(ctx.findings.size(), 1u) << name;
+    EXPECT_EQ(ctx.findings[0].rule_id, kRuleKerasModel);
+    EXPECT_EQ(ctx.findings[0].severity, Severity::kInfo);
+    EXPECT_THAT(ctx.findings[0].evidence,
+                HasSubstr("keras_version=2.15.0 backend=tensorflow"));
     EXPECT_THAT(ctx.errors, IsEmpty()) << name;
     EXPECT_EQ(ctx.format(), "keras-h5");
     ASSERT_EQ(ctx.nested.size(), 1u);
@@ -240,7 +244,7 @@ TEST(Hdf5Test, BitFlipsNeverCrash) {
 }
 
 TEST(Hdf5Test, RulesAreComplete) {
-  EXPECT_EQ(Hdf5Rules().size(), 4u);
+  EXPECT_EQ(Hdf5Rules().size(), 5u);
   for (const RuleInfo& r : Hdf5Rules()) EXPECT_FALSE(r.atlas.empty()) << r.id;
   EXPECT_EQ(Hdf5Handler().id, "hdf5");
 }

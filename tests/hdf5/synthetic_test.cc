@@ -123,6 +123,21 @@ TEST(Hdf5SyntheticTest, RootFixedStringAttribute) {
   EXPECT_EQ(s.superblock_version, 2);
 }
 
+TEST(Hdf5SyntheticTest, KerasModelInfoOnlyWithModelConfig) {
+  RecordingContext plain;
+  ASSERT_OK(AnalyzeHdf5(File(Ohdr({FixedStringAttr("keras_version", "3.1.0")})), plain));
+  EXPECT_THAT(plain.findings, IsEmpty());
+  EXPECT_EQ(plain.format(), "");
+  RecordingContext keras;
+  ASSERT_OK(AnalyzeHdf5(File(Ohdr({FixedStringAttr("model_config", "{}"),
+                                   FixedStringAttr("keras_version", "3.1.0")})),
+                        keras));
+  ASSERT_TRUE(keras.HasRule(kRuleKerasModel));
+  EXPECT_THAT(keras.FindRule(kRuleKerasModel)->evidence,
+              HasSubstr("keras_version=3.1.0 backend=unknown training_config=no"));
+  EXPECT_EQ(keras.format(), "keras-h5");
+}
+
 TEST(Hdf5SyntheticTest, OtherAttributesAreNotDecoded) {
   Bytes f = File(Ohdr({FixedStringAttr("note", "x")}));
   FileSummary s;

@@ -102,6 +102,7 @@ inline constexpr std::string_view kRuleExternalLink = "MATS-H5-001";
 inline constexpr std::string_view kRuleExternalStorage = "MATS-H5-002";
 inline constexpr std::string_view kRuleVirtualDataset = "MATS-H5-003";
 inline constexpr std::string_view kRuleUserBlock = "MATS-H5-004";
+inline constexpr std::string_view kRuleKerasModel = "MATS-H5-005";
 
 }  // namespace mats::hdf5
 
