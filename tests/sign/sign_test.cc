@@ -517,3 +517,32 @@ TEST(LegacyTest, PythonBytesRepr) {
 
 }  // namespace
 }  // namespace mats::sign
+
+namespace mats::sign {
+namespace {
+
+// A bundle produced by the reference implementation (model_signing 1.1.0).
+TEST(ReferenceBundleTest, UpstreamEllipticKeyFixtureVerifies) {
+  std::string dir = kFix + "/upstream/v1.1.0-elliptic-key";
+  PublicKey key = Pub("../upstream/signing-key-pub.pem");
+  EXPECT_EQ(key.curve(), Curve::kP384);
+  EXPECT_EQ(key.Hint(), "e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e");
+  ASSERT_OK_AND_ASSIGN(std::string text, ReadFileToString(dir + "/model.sig", 1 << 20));
+  ASSERT_OK_AND_ASSIGN(Bundle b, ParseBundle(text, Limits{}));
+  EXPECT_EQ(b.payload.size(), 926u);
+  Bytes pae = Pae(b.payload_type, b.payload);
+  EXPECT_EQ(std::string(pae.begin(), pae.begin() + 43), "DSSEv1 28 application/vnd.in-toto+json 926 ");
+  auto v = KeyRequest(dir, dir + "/model.sig", std::move(key));
+  ASSERT_OK_AND_ASSIGN(VerifyReport r, VerifyModel(v));
+  EXPECT_TRUE(r.verified) << VerifyReportText(r);
+  EXPECT_EQ(r.root_digest, "92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4");
+  EXPECT_THAT(r.signer_ignore_paths, ::testing::Contains("ignore-me"));
+  // Strict policy: the signer-excluded file exists, so it can be refused.
+  v = KeyRequest(dir, dir + "/model.sig", Pub("../upstream/signing-key-pub.pem"));
+  v.refuse_ignore_paths = true;
+  ASSERT_OK_AND_ASSIGN(VerifyReport refused, VerifyModel(v));
+  EXPECT_EQ(refused.failure, "policy");
+}
+
+}  // namespace
+}  // namespace mats::sign
