@@ -570,7 +570,38 @@ TEST(AuditTest, PinpointsCorruptEntryAndTile) {
   range.begin = 300;
   ASSERT_OK_AND_ASSIGN(r, AuditLog(tiles, wrong, range));
   EXPECT_THAT(r.status, StatusIs(ErrorCode::kVerificationFailed, HasSubstr("checkpoint says")));
-  // Missing entries.
+  // Partial (right-edge) tile: a corrupt entry, then a corrupt tile.
+  AuditOptions tail;
+  tail.begin = 512;
+  ASSERT_OK_AND_ASSIGN(r, AuditLog(tiles, cp, tail));
+  EXPECT_THAT(r.status, IsOk());
+  CorruptEntryRow(dir.path(), 590);
+  ASSERT_OK_AND_ASSIGN(r, AuditLog(tiles, cp, tail));
+  EXPECT_THAT(r.status, StatusIs(ErrorCode::kVerificationFailed, HasSubstr("corrupt entry")));
+  EXPECT_EQ(r.first_bad_entry, 590u);
+  FlipFileByte(dir.path() + "/tile/0/002.p/88", 32 * 3);
+  ASSERT_OK_AND_ASSIGN(r, AuditLog(tiles, cp, tail));
+  EXPECT_THAT(r.status, StatusIs(ErrorCode::kVerificationFailed, HasSubstr("corrupt tile")));
+  ASSERT_TRUE(r.first_bad_tile.has_value());
+  EXPECT_EQ(TilePath(*r.first_bad_tile), "tile/0/002.p/88");
+  // An undecodable entry: kMalformed when decoding, a hash mismatch when not.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() + "/log.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE entries SET data = x'0102' WHERE idx = 5", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  AuditOptions head;
+  head.end = 10;
+  ASSERT_OK_AND_ASSIGN(r, AuditLog(tiles, cp, head));
+  EXPECT_THAT(r.status, StatusIs(ErrorCode::kMalformed, HasSubstr("entry 5")));
+  EXPECT_EQ(r.first_bad_entry, 5u);
+  head.decode_entries = false;
+  ASSERT_OK_AND_ASSIGN(r, AuditLog(tiles, cp, head));
+  EXPECT_THAT(r.status, StatusIs(ErrorCode::kVerificationFailed, HasSubstr("corrupt entry")));
+  EXPECT_EQ(r.first_bad_entry, 5u);
+  // Empty tree.
   Checkpoint empty{kOrigin, 0, Hasher::EmptyRoot(), {}};
   ASSERT_OK_AND_ASSIGN(r, AuditLog(tiles, empty));
   EXPECT_THAT(r.status, IsOk());
