@@ -430,7 +430,11 @@ Result<OpenedNote> OpenNote(std::string_view note,
       if (cand->name() == sig.name && cand->key_id() == sig.key_id) v = cand;
     }
     if (v == nullptr) {
-      out.unverified.push_back(std::move(sig));
+      // Like Go: repeated identical lines by unknown keys are kept once.
+      bool repeated = std::any_of(out.unverified.begin(), out.unverified.end(), [&](const NoteSignature& u) {
+        return u.name == sig.name && u.key_id == sig.key_id && u.signature == sig.signature;
+      });
+      if (!repeated) out.unverified.push_back(std::move(sig));
       continue;
     }
     if (!seen.insert({sig.name, sig.key_id}).second) continue;

@@ -74,6 +74,10 @@ TEST(NoteTest, TwoSignaturesUnknownIgnored) {
   EXPECT_THAT(OpenNote(note, {}), StatusIs(ErrorCode::kVerificationFailed, HasSubstr("no known key")));
   const NoteVerifier* dup[] = {enoch.get(), peter.get(), enoch.get()};
   EXPECT_THAT(OpenNote(note, dup), StatusIs(ErrorCode::kInvalidArgument));
+  // Repeated unknown lines are kept once (as Go does).
+  std::string repeated = std::string(kText) + "\n" + kPeterSig + kEnochSig + kEnochSig;
+  ASSERT_OK_AND_ASSIGN(n, OpenNote(repeated, only_peter));
+  EXPECT_EQ(n.unverified.size(), 1u);
   // Duplicate lines by a known key are verified once.
   std::string twice = std::string(kText) + "\n" + kPeterSig + kPeterSig;
   ASSERT_OK_AND_ASSIGN(n, OpenNote(twice, only_peter));
