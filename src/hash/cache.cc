@@ -18,6 +18,7 @@ std::string CacheKey::Encode() const {
 
 HashCache::HashCache(HashCache&& other) noexcept {
   MutexLock lock(&other.mu_);
+  MutexLock self(&mu_);  // not shared yet; taken for the thread-safety analysis
   entries_ = std::move(other.entries_);
   hits_ = other.hits_;
 }
