@@ -16,6 +16,7 @@
 #include "mats/core/limits.h"
 #include "mats/pickle/pickle.h"
 #include "pickle/names.h"
+#include "pickle/seg_array.h"
 
 namespace mats::pickle::internal {
 namespace {
@@ -235,14 +236,12 @@ constexpr uint32_t kMaxCallReportsPerName = 3;
 // References into the pool are invalidated by any growth.
 class Items {
  public:
-  explicit Items(std::deque<Val>* pool) : pool_(pool) {}
+  explicit Items(SegArray<Val>* pool) : pool_(pool) {}
   size_t size() const { return len_; }
   bool empty() const { return len_ == 0; }
   const Val& operator[](size_t i) const { return (*pool_)[begin_ + i]; }
   Val& operator[](size_t i) { return (*pool_)[begin_ + i]; }
   const Val& front() const { return (*this)[0]; }
-  auto begin() const { return pool_->cbegin() + begin_; }
-  auto end() const { return pool_->cbegin() + begin_ + len_; }
   void push_back(const Val& v) {
     if (len_ == cap_) Grow(std::max<size_t>(4, 2 * size_t{cap_}));
     (*pool_)[begin_ + len_] = v;
@@ -256,7 +255,7 @@ class Items {
   void assign(It first, It last) {
     size_t n = static_cast<size_t>(last - first);
     begin_ = static_cast<uint32_t>(pool_->size());
-    pool_->insert(pool_->end(), first, last);
+    for (It it = first; it != last; ++it) pool_->push_back(*it);
     len_ = cap_ = static_cast<uint32_t>(n);
   }
   Items& operator=(std::initializer_list<Val> vals) {
@@ -271,21 +270,21 @@ class Items {
  private:
   void Grow(size_t cap) {
     auto new_begin = static_cast<uint32_t>(pool_->size());
-    pool_->resize(pool_->size() + cap);
+    pool_->resize(pool_->size() + cap, Val{});
     for (uint32_t i = 0; i < len_; ++i) {
       (*pool_)[new_begin + i] = (*pool_)[begin_ + i];
     }
     begin_ = new_begin;
     cap_ = static_cast<uint32_t>(cap);
   }
-  std::deque<Val>* pool_;
+  SegArray<Val>* pool_;
   uint32_t begin_ = 0;
   uint32_t len_ = 0;
   uint32_t cap_ = 0;
 };
 
 struct Obj {
-  explicit Obj(std::deque<Val>* pool) : items(pool) {}
+  explicit Obj(SegArray<Val>* pool) : items(pool) {}
   Kind kind = Kind::kUnknown;
   uint8_t how = 0;        // kCall: creating opcode
   bool has_setstate = false;
@@ -575,11 +574,11 @@ class Machine {
   int proto_ = 0;
   std::vector<Val> stack_;
   std::vector<size_t> marks_;
-  std::deque<Val> memo_dense_;
+  SegArray<Val> memo_dense_;
   std::unordered_map<uint64_t, Val> memo_sparse_;
   uint64_t memo_count_ = 0;
-  std::deque<Obj> arena_;
-  std::deque<Val> pool_;  // items of arena objects
+  SegArray<Obj> arena_;
+  SegArray<Val> pool_;  // items of arena objects
   // kCall objects: last BUILD state, and a __setstate__ installed by BUILD.
   std::unordered_map<uint32_t, Val> state_;
   std::unordered_map<uint32_t, Val> setstate_;
@@ -758,8 +757,9 @@ void Machine::FlushStream() {
 // Values.
 
 uint32_t Machine::NewObj(Kind kind, uint64_t /*offset*/) {
-  arena_.emplace_back(&pool_);
-  arena_.back().kind = kind;
+  Obj o(&pool_);
+  o.kind = kind;
+  arena_.push_back(o);
   return static_cast<uint32_t>(arena_.size() - 1);
 }
 
@@ -1182,7 +1182,8 @@ Status Machine::JoblibArray(ByteReader& r, uint32_t wrapper, uint64_t op_off) {
   if (shape->kind != Kind::kTuple) return fail("shape is not a tuple");
   const Obj& st = arena_[shape->u];
   if (st.items.size() != st.count) return fail("shape has too many dims");
-  for (const Val& dim : st.items) {
+  for (size_t i = 0; i < st.items.size(); ++i) {
+    const Val& dim = st.items[i];
     if (dim.kind != Kind::kInt || IntOf(dim) < 0) {
       return fail("shape holds a value that is not a non-negative int");
     }
@@ -1523,37 +1524,48 @@ Status Machine::Step(ByteReader& r, uint8_t code, uint64_t op_off,
     case op::kAddItems:
     case op::kSetItem:
     case op::kSetItems: {
-      std::vector<Val> items;
+      // The items are stack_[lo, hi); they are read in place (no copy) and
+      // dropped from the stack at the end.
+      size_t hi = stack_.size();
+      size_t lo = 0;
       if (code == op::kAppend || code == op::kSetItem) {
         size_t n = code == op::kAppend ? 1 : 2;
         size_t fence = marks_.empty() ? 0 : marks_.back();
-        if (stack_.size() < fence + n + 1) {
+        if (hi < fence + n + 1) {
           return Status(ErrorCode::kMalformed, "stack underflow");
         }
-        items.assign(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
-        stack_.resize(stack_.size() - n);
+        lo = hi - n;
       } else {
-        MATS_RETURN_IF_ERROR(PopMark(&items));
-        if (code == op::kSetItems && items.size() % 2 != 0) {
+        MATS_ASSIGN_OR_RETURN(lo, MarkPos());
+        marks_.pop_back();
+        if (code == op::kSetItems && (hi - lo) % 2 != 0) {
+          stack_.resize(lo);
           return Malformed(op_off, "pickle: SETITEMS at offset {}: odd number "
-                                   "of items ({})", op_off, items.size());
+                                   "of items ({})", op_off, hi - lo);
         }
       }
-      MATS_ASSIGN_OR_RETURN(Val * target, Top());
+      size_t n_items = hi - lo;
+      size_t fence = marks_.empty() ? 0 : marks_.back();
+      if (lo <= fence) {
+        stack_.resize(lo);
+        return Status(ErrorCode::kMalformed, "stack underflow");
+      }
+      const Val target = stack_[lo - 1];
       bool is_dict_op = code == op::kSetItem || code == op::kSetItems;
       Kind want = is_dict_op ? Kind::kDict
                   : code == op::kAddItems ? Kind::kSet
                                           : Kind::kList;
-      if (target->kind == want) {
-        Obj& o = arena_[target->u];
+      if (target.kind == want) {
+        Obj& o = arena_[target.u];
         size_t cap = want == Kind::kDict   ? 2 * kMaxDictPairs
                      : want == Kind::kSet ? kMaxSetItems
                                           : kMaxListItems;
-        size_t take = std::min(items.size(), cap - std::min(cap, o.items.size()));
+        size_t take = std::min(n_items, cap - std::min(cap, o.items.size()));
         o.items.reserve_more(take);
-        for (size_t i = 0; i < take; ++i) o.items.push_back(items[i]);
-        o.count += is_dict_op ? items.size() / 2 : items.size();
+        for (size_t i = 0; i < take; ++i) o.items.push_back(stack_[lo + i]);
+        o.count += is_dict_op ? n_items / 2 : n_items;
       }
+      stack_.resize(lo);
       // Otherwise the loader calls the target's append/extend/__setitem__/
       // add; the target's class was reported where it was created.
       return Status::Ok();
@@ -1868,9 +1880,12 @@ Status Machine::RunStream(uint64_t start, uint64_t* end, StreamResult* result) {
 
   ByteReader r(data_);
   Status status = r.Seek(start);
+  const uint8_t* base = data_.data();
+  const uint64_t size = data_.size();
+  uint64_t pos = start;  // the cursor; `r` is synced only for Step()
   bool stop = false;
   while (status.ok() && !stop) {
-    uint64_t op_off = r.position();
+    uint64_t op_off = pos;
     if (frame_active_ && op_off >= frame_end_) frame_active_ = false;
     if (*ops_ >= limits_.max_pickle_ops) {
       status = LimitExceededAt(op_off, "pickle: {}",
@@ -1879,42 +1894,44 @@ Status Machine::RunStream(uint64_t start, uint64_t* end, StreamResult* result) {
       break;
     }
     ++*ops_;
-    auto code = r.ReadU8();
-    if (!code.ok()) {
+    if (pos >= size) {
       status = Malformed(op_off, "pickle: stream starting at offset {} ends "
                                  "at offset {} without STOP", start, op_off);
       break;
     }
-    // Fast path for the opcodes that dominate dense pickles; anything
-    // unusual (limits, truncation, missing memo entries) falls through to
-    // Step(), which reports it.
+    uint8_t code = base[pos];
+    // Fast path for the opcodes that dominate dense pickles, on the raw
+    // bytes; anything unusual (limits, truncation, missing memo entries)
+    // falls through to Step(), which reports it.
     size_t consumed = 0;
-    if (FastStep(r.PeekRemaining(), *code, &consumed)) {
-      status = r.Skip(consumed);
+    if (FastStep(ByteSpan(base + pos + 1, size - pos - 1), code, &consumed)) {
+      pos += 1 + consumed;
     } else {
-      status = Step(r, *code, op_off, &stop);
+      status = r.Seek(pos + 1);
+      if (status.ok()) status = Step(r, code, op_off, &stop);
+      pos = r.position();
     }
     if (!status.ok()) {
       if (status.message().rfind("pickle", 0) != 0 &&
           status.message().rfind("joblib", 0) != 0) {
         status = Status(status.code(),
                         fmt::format("pickle: {} at offset {}: {}",
-                                    OpName(*code), op_off, status.message()),
+                                    OpName(code), op_off, status.message()),
                         status.offset().value_or(op_off));
       }
       break;
     }
-    if (frame_active_ && op_off < frame_end_ && r.position() > frame_end_ &&
+    if (frame_active_ && op_off < frame_end_ && pos > frame_end_ &&
         !frame_split_reported_) {
       frame_split_reported_ = true;
       Malformed4(op_off, fmt::format("opcode {} crosses the end of its frame at "
                                      "offset {} (the Python unpickler rejects "
                                      "it, the C unpickler reads on)",
-                                     OpName(*code), frame_end_));
+                                     OpName(code), frame_end_));
     }
   }
   if (stop) {
-    *end = r.position();
+    *end = pos;
     const Val& v = stack_.back();
     result->kind = v.kind;
     if (v.kind == Kind::kInt) result->int_value = IntOf(v);
