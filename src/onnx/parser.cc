@@ -388,7 +388,7 @@ class Walker {
       if (!more) break;
       switch (f.number) {
         case 1:
-          MATS_RETURN_IF_ERROR(protobuf::AppendVarints(f, 64, &dims));
+          MATS_RETURN_IF_ERROR(protobuf::AppendVarints(f, limits_.max_entries, &dims));
           break;
         case 2: {
           int64_t dt = 0;

@@ -553,6 +553,18 @@ TEST(OnnxLimitTest, EntriesAtAndPastBoundary) {
   EXPECT_EQ(ParseOnnx(AsBytes(graphs), limits, &m7).code(), ErrorCode::kLimitExceeded);
 }
 
+TEST(OnnxLimitTest, DimsLimit) {
+  Limits limits;
+  limits.max_entries = 3;
+  std::string dims3 = PbBytes(1, PbRawVarint(1) + PbRawVarint(2) + PbRawVarint(3));
+  OnnxModel m;
+  EXPECT_TRUE(ParseOnnx(AsBytes(Tensor(dims3)), limits, &m).ok());
+  std::string dims4 = PbBytes(1, PbRawVarint(1) + PbRawVarint(2) + PbRawVarint(3) +
+                                     PbRawVarint(4));
+  OnnxModel m2;
+  EXPECT_EQ(ParseOnnx(AsBytes(Tensor(dims4)), limits, &m2).code(), ErrorCode::kLimitExceeded);
+}
+
 TEST(OnnxLimitTest, StringLimit) {
   Limits limits;
   limits.max_string_bytes = 4;
