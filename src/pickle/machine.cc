@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -220,6 +220,38 @@ Val MakeSpan(Kind k, Enc e, uint64_t offset, uint64_t len) {
   return {k, e, static_cast<uint32_t>(std::min<uint64_t>(len, UINT32_MAX)),
           offset};
 }
+
+// The machine's stack: a vector of Val whose push_back is inlined into the
+// opcode loop (std::vector's is not, and it is the hottest call). resize()
+// only shrinks; callers bound size() with max_stack_items.
+class ValStack {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Val* begin() { return buf_.get(); }
+  Val* end() { return buf_.get() + size_; }
+  Val& back() { return buf_[size_ - 1]; }
+  Val& operator[](size_t i) { return buf_[i]; }
+  void pop_back() { --size_; }
+  void clear() { size_ = 0; }
+  void resize(size_t n) { size_ = std::min(n, size_); }
+  void push_back(const Val& v) {
+    if (size_ == cap_) [[unlikely]] Grow();
+    buf_[size_++] = v;
+  }
+
+ private:
+  void Grow() {
+    size_t cap = std::max<size_t>(256, 2 * cap_);
+    auto buf = std::make_unique<Val[]>(cap);
+    std::copy(buf_.get(), buf_.get() + size_, buf.get());
+    buf_ = std::move(buf);
+    cap_ = cap;
+  }
+  std::unique_ptr<Val[]> buf_;
+  size_t size_ = 0;
+  size_t cap_ = 0;
+};
 
 constexpr size_t kMaxTupleItems = 64;  // numpy shapes have <= 64 dims
 constexpr size_t kMaxListItems = 16;
@@ -572,7 +604,7 @@ class Machine {
 
   // Per-stream state.
   int proto_ = 0;
-  std::vector<Val> stack_;
+  ValStack stack_;
   std::vector<size_t> marks_;
   SegArray<Val> memo_dense_;
   std::unordered_map<uint64_t, Val> memo_sparse_;
