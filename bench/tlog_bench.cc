@@ -188,8 +188,8 @@ struct ProofFixture {
 };
 
 ProofFixture& Fixture() {
-  static ProofFixture* f = new ProofFixture();  // NOLINT: lives for the process
-  return *f;
+  static ProofFixture f;  // built on first use, removed at exit
+  return f;
 }
 
 void BM_InclusionProof(benchmark::State& state) {
