@@ -253,6 +253,52 @@ class ValStack {
   size_t cap_ = 0;
 };
 
+// The dense memo: one 8-byte slot per index (CPython memoizes every object,
+// so the memo holds as many entries as the input has objects). A Val whose
+// fields fit (len < 2^16, u < 2^40: strings and containers of inputs under
+// 1 TiB, small non-negative ints, bools, None) is packed into the slot as
+// kind:5 | enc:3 | len:16 | u:40; any other Val (floats, negative or large
+// ints, long strings) is kept whole in a side array and the slot holds its
+// index with the tag kSpill. Slot 0 (all bits clear) is an empty entry.
+class DenseMemo {
+ public:
+  size_t size() const { return slots_.size(); }
+  void clear() {
+    slots_.clear();
+    spill_.clear();
+  }
+  // Grows to `n` slots, the new ones empty.
+  void resize(size_t n) { slots_.resize(n, 0); }
+  bool occupied(size_t i) const { return slots_[i] != 0; }
+  Val get(size_t i) const {
+    uint64_t b = slots_[i];
+    if ((b & 0x1F) == kSpill) return spill_[b >> 8];
+    Val v;
+    v.kind = static_cast<Kind>(b & 0x1F);
+    v.enc = static_cast<Enc>((b >> 5) & 0x7);
+    v.len = static_cast<uint32_t>((b >> 8) & 0xFFFF);
+    v.u = b >> 24;
+    return v;
+  }
+  void set(size_t i, const Val& v) {
+    auto kind = static_cast<uint64_t>(v.kind);
+    auto enc = static_cast<uint64_t>(v.enc);
+    if (v.len < (1u << 16) && v.u < (uint64_t{1} << 40) && enc < 8) {
+      slots_[i] = kind | (enc << 5) | (uint64_t{v.len} << 8) | (v.u << 24);
+    } else {
+      slots_[i] = kSpill | (uint64_t{spill_.size()} << 8);
+      spill_.push_back(v);
+    }
+  }
+
+ private:
+  static constexpr uint64_t kSpill = 31;
+  SegArray<uint64_t> slots_;
+  SegArray<Val> spill_;
+};
+static_assert(static_cast<int>(Kind::kUnknown) < 31);
+static_assert(static_cast<int>(Kind::kEmpty) == 0);
+
 constexpr size_t kMaxTupleItems = 64;  // numpy shapes have <= 64 dims
 constexpr size_t kMaxListItems = 16;
 constexpr size_t kMaxDictPairs = 32;
@@ -606,7 +652,7 @@ class Machine {
   int proto_ = 0;
   ValStack stack_;
   std::vector<size_t> marks_;
-  SegArray<Val> memo_dense_;
+  DenseMemo memo_dense_;
   std::unordered_map<uint64_t, Val> memo_sparse_;
   uint64_t memo_count_ = 0;
   SegArray<Obj> arena_;
@@ -986,11 +1032,11 @@ Status Machine::PopMark(std::vector<Val>* items) {
 Status Machine::MemoPut(uint64_t index, const Val& v, uint64_t /*offset*/) {
   bool fresh = false;
   if (index < memo_dense_.size()) {
-    fresh = memo_dense_[index].kind == Kind::kEmpty;
-    memo_dense_[index] = v;
+    fresh = !memo_dense_.occupied(index);
+    memo_dense_.set(index, v);
   } else if (index < 2 * memo_count_ + 4096) {
-    memo_dense_.resize(index + 1, Val{Kind::kEmpty});
-    memo_dense_[index] = v;
+    memo_dense_.resize(index + 1);
+    memo_dense_.set(index, v);
     fresh = true;
     if (auto it = memo_sparse_.find(index); it != memo_sparse_.end()) {
       memo_sparse_.erase(it);
@@ -1010,8 +1056,8 @@ Status Machine::MemoPut(uint64_t index, const Val& v, uint64_t /*offset*/) {
 }
 
 Result<Val> Machine::MemoGet(uint64_t index, uint64_t offset) {
-  if (index < memo_dense_.size() && memo_dense_[index].kind != Kind::kEmpty) {
-    return memo_dense_[index];
+  if (index < memo_dense_.size() && memo_dense_.occupied(index)) {
+    return memo_dense_.get(index);
   }
   if (auto it = memo_sparse_.find(index); it != memo_sparse_.end()) {
     return it->second;
@@ -1810,20 +1856,20 @@ bool Machine::FastStep(ByteSpan rest, uint8_t code, size_t* consumed) {
         return false;
       }
       if (memo_count_ >= memo_dense_.size()) {
-        memo_dense_.resize(memo_count_ + 1, Val{Kind::kEmpty});
+        memo_dense_.resize(memo_count_ + 1);
       }
-      if (memo_dense_[memo_count_].kind != Kind::kEmpty) return false;
-      memo_dense_[memo_count_] = stack_.back();
+      if (memo_dense_.occupied(memo_count_)) return false;
+      memo_dense_.set(memo_count_, stack_.back());
       ++memo_count_;
       return true;
     }
     case op::kBinGet: {
       if (rest.empty()) return false;
       uint8_t i = rest[0];
-      if (i >= memo_dense_.size() || memo_dense_[i].kind == Kind::kEmpty) {
+      if (i >= memo_dense_.size() || !memo_dense_.occupied(i)) {
         return false;
       }
-      stack_.push_back(memo_dense_[i]);
+      stack_.push_back(memo_dense_.get(i));
       *consumed = 1;
       return true;
     }
