@@ -235,13 +235,16 @@ class ValStack {
   void pop_back() { --size_; }
   void clear() { size_ = 0; }
   void resize(size_t n) { size_ = std::min(n, size_); }
-  void push_back(const Val& v) {
+  // By value and always inlined: callers build the Val in registers (a
+  // call taking a reference made it go through memory, with a failed
+  // store-to-load forwarding on every push).
+  [[gnu::always_inline]] void push_back(Val v) {
     if (size_ == cap_) [[unlikely]] Grow();
     buf_[size_++] = v;
   }
 
  private:
-  void Grow() {
+  [[gnu::noinline]] void Grow() {
     size_t cap = std::max<size_t>(256, 2 * cap_);
     auto buf = std::make_unique<Val[]>(cap);
     std::copy(buf_.get(), buf_.get() + size_, buf.get());
