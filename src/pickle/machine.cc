@@ -323,8 +323,8 @@ class Items {
   const Val& operator[](size_t i) const { return (*pool_)[begin_ + i]; }
   Val& operator[](size_t i) { return (*pool_)[begin_ + i]; }
   const Val& front() const { return (*this)[0]; }
-  void push_back(const Val& v) {
-    if (len_ == cap_) Grow(std::max<size_t>(4, 2 * size_t{cap_}));
+  [[gnu::always_inline]] void push_back(Val v) {
+    if (len_ == cap_) [[unlikely]] Grow(std::max<size_t>(4, 2 * size_t{cap_}));
     (*pool_)[begin_ + len_] = v;
     ++len_;
   }

@@ -43,19 +43,20 @@ class SegArray {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
-  T& operator[](size_t i) { return *Slot(i); }
-  const T& operator[](size_t i) const {
+  [[gnu::always_inline]] T& operator[](size_t i) { return *Slot(i); }
+  [[gnu::always_inline]] const T& operator[](size_t i) const {
     return *const_cast<SegArray*>(this)->Slot(i);
   }
   T& back() { return (*this)[size_ - 1]; }
 
-  void push_back(const T& v) {
-    if (size_ == cap_) AddSegment();
+  // By value: T is small and trivially copyable.
+  [[gnu::always_inline]] void push_back(T v) {
+    if (size_ == cap_) [[unlikely]] AddSegment();
     *Slot(size_) = v;
     ++size_;
   }
   // Grows to `n` elements, new ones set to `fill` (never shrinks).
-  void resize(size_t n, const T& fill) {
+  void resize(size_t n, T fill) {
     while (size_ < n) push_back(fill);
   }
   void clear() { size_ = 0; }
@@ -68,13 +69,13 @@ class SegArray {
 
   static size_t SegBytes(size_t k) { return (kFirst << k) * sizeof(T); }
 
-  T* Slot(size_t i) {
+  [[gnu::always_inline]] T* Slot(size_t i) {
     size_t j = i + kFirst;
     unsigned b = static_cast<unsigned>(std::bit_width(j)) - 1;
     return seg_[b - kFirstLog] + (j - (size_t{1} << b));
   }
 
-  void AddSegment() {
+  [[gnu::noinline]] void AddSegment() {
     if (nsegs_ == kMaxSegs) throw std::bad_alloc();  // unreachable: 2^48 items
     size_t bytes = SegBytes(nsegs_);
     seg_[nsegs_] = static_cast<T*>(Alloc(bytes));
