@@ -329,23 +329,55 @@ class Evaluator {
     return disk_.emplace(std::string(location), info).first->second;
   }
 
+  static bool Inside(const std::filesystem::path& real_dir,
+                     const std::filesystem::path& real_file) {
+    const std::string d = real_dir.string();
+    const std::string f = real_file.string();
+    return f.size() > d.size() && f.compare(0, d.size(), d) == 0 &&
+           (d.back() == '/' || f[d.size()] == '/');
+  }
+
   DiskInfo CheckDisk(std::string_view location, uint64_t offset) {
     namespace fs = std::filesystem;
     const std::string shown = EscapePreview(location, 64);
     fs::path dir = fs::path(ctx_.file_path()).parent_path();
     if (dir.empty()) dir = ".";
-    fs::path cur = dir;
-    struct stat st {};
+    // Components below the model folder ("." and empty ones dropped).
+    std::vector<std::string> comps;
     size_t start = 0;
-    bool any = false;
     while (start <= location.size()) {
       size_t slash = location.find('/', start);
       if (slash == std::string_view::npos) slash = location.size();
       std::string_view comp = location.substr(start, slash - start);
       start = slash + 1;
-      if (comp.empty() || comp == ".") continue;
-      any = true;
-      cur /= std::string(comp);
+      if (!comp.empty() && comp != ".") comps.emplace_back(comp);
+    }
+    if (comps.empty()) {
+      Report(kRuleUnsafeLocation, Severity::kHigh, offset,
+             fmt::format("external data location \"{}\" names the model folder "
+                         "itself", shown));
+      return {};
+    }
+    fs::path full = dir;
+    for (const std::string& c : comps) full /= c;
+    // 1. Containment after canonicalisation (follows links, metadata only).
+    std::error_code ec1;
+    std::error_code ec2;
+    const fs::path real_dir = fs::canonical(dir, ec1);
+    const fs::path real_file = fs::canonical(full, ec2);
+    if (!ec1 && !ec2 && !Inside(real_dir, real_file)) {
+      Report(kRuleOutsideFolder, Severity::kHigh, offset,
+             fmt::format("external data \"{}\" resolves outside the model folder",
+                         shown),
+             fmt::format("resolved \"{}\"", EscapePreview(real_file.string(), 128)));
+      return {};
+    }
+    // 2. lstat every component: links (even inside the folder), missing
+    //    parts, non-directories.
+    fs::path cur = dir;
+    struct stat st {};
+    for (size_t i = 0; i < comps.size(); ++i) {
+      cur /= comps[i];
       if (::lstat(cur.c_str(), &st) != 0) {
         const int err = errno;
         Report(kRuleExternalFile, err == ENOENT ? Severity::kLow : Severity::kMedium,
@@ -361,23 +393,17 @@ class Evaluator {
         Report(kRuleSymlink, Severity::kHigh, offset,
                fmt::format("external data \"{}\" is reached through a symbolic "
                            "link (\"{}\")",
-                           shown, EscapePreview(comp, 64)),
+                           shown, EscapePreview(comps[i], 64)),
                fmt::format("link target \"{}\"",
                            EscapePreview(ec ? std::string("?") : target.string(), 128)));
         return {};
       }
-      if (slash < location.size() && !S_ISDIR(st.st_mode)) {
+      if (i + 1 < comps.size() && !S_ISDIR(st.st_mode)) {
         Report(kRuleExternalFile, Severity::kMedium, offset,
                fmt::format("external data \"{}\": component \"{}\" is not a "
-                           "directory", shown, EscapePreview(comp, 64)));
+                           "directory", shown, EscapePreview(comps[i], 64)));
         return {};
       }
-    }
-    if (!any) {
-      Report(kRuleUnsafeLocation, Severity::kHigh, offset,
-             fmt::format("external data location \"{}\" names the model folder "
-                         "itself", shown));
-      return {};
     }
     if (!S_ISREG(st.st_mode)) {
       Report(kRuleExternalFile, Severity::kMedium, offset,
@@ -391,24 +417,9 @@ class Evaluator {
                          shown, static_cast<uint64_t>(st.st_nlink)));
       return {};
     }
-    std::error_code ec1;
-    std::error_code ec2;
-    const fs::path real_dir = fs::canonical(dir, ec1);
-    const fs::path real_file = fs::canonical(cur, ec2);
     if (ec1 || ec2) {
       Report(kRuleExternalFile, Severity::kMedium, offset,
              fmt::format("external data \"{}\" cannot be canonicalised", shown));
-      return {};
-    }
-    const std::string d = real_dir.string();
-    const std::string f = real_file.string();
-    const bool inside = f.size() > d.size() && f.compare(0, d.size(), d) == 0 &&
-                        (d.back() == '/' || f[d.size()] == '/');
-    if (!inside) {
-      Report(kRuleOutsideFolder, Severity::kHigh, offset,
-             fmt::format("external data \"{}\" resolves outside the model folder",
-                         shown),
-             fmt::format("resolved \"{}\"", EscapePreview(f, 128)));
       return {};
     }
     return {true, static_cast<uint64_t>(st.st_size)};

@@ -176,21 +176,47 @@ TEST_F(OnnxDiskTest, RegularFileInSubfolderIsClean) {
   EXPECT_TRUE(ctx.findings.empty()) << ::testing::PrintToString(RuleIds(ctx));
 }
 
-TEST_F(OnnxDiskTest, SymlinkedFileIsReported) {
+TEST_F(OnnxDiskTest, SymlinkToOutsideResolvesOutside) {
   fs::path m = Model("external_ok.onnx");
   WriteFile(dir_.path() / "secret.bin", std::string(64, 's'));
   fs::create_symlink(dir_.path() / "secret.bin", m.parent_path() / "weights.bin");
   RecordingContext ctx = Scan(m);
-  ASSERT_TRUE(ctx.HasRule(kRuleSymlink));
-  EXPECT_THAT(ctx.FindRule(kRuleSymlink)->evidence, HasSubstr("secret.bin"));
-  EXPECT_EQ(ctx.CountRule(kRuleSymlink), 1u);
+  ASSERT_TRUE(ctx.HasRule(kRuleOutsideFolder));
+  EXPECT_THAT(ctx.FindRule(kRuleOutsideFolder)->evidence, HasSubstr("secret.bin"));
+  EXPECT_EQ(ctx.findings.size(), 1u);
 }
 
-TEST_F(OnnxDiskTest, SymlinkedParentFolderIsReported) {
+TEST_F(OnnxDiskTest, SymlinkInsideFolderIsReported) {
+  fs::path m = Model("external_ok.onnx");
+  WriteFile(m.parent_path() / "real.bin", ReadFixture("weights.bin"));
+  fs::create_symlink("real.bin", m.parent_path() / "weights.bin");
+  RecordingContext ctx = Scan(m);
+  ASSERT_TRUE(ctx.HasRule(kRuleSymlink));
+  EXPECT_THAT(ctx.FindRule(kRuleSymlink)->evidence, HasSubstr("real.bin"));
+  EXPECT_FALSE(ctx.HasRule(kRuleOutsideFolder));
+}
+
+TEST_F(OnnxDiskTest, DanglingSymlinkIsReported) {
+  fs::path m = Model("external_ok.onnx");
+  fs::create_symlink("/nonexistent/mats-test", m.parent_path() / "weights.bin");
+  RecordingContext ctx = Scan(m);
+  EXPECT_TRUE(ctx.HasRule(kRuleSymlink));
+}
+
+TEST_F(OnnxDiskTest, SymlinkedParentFolderResolvesOutside) {
   fs::path m = Model("external_in_subdir.onnx");
   fs::create_directories(dir_.path() / "elsewhere");
   WriteFile(dir_.path() / "elsewhere/weights.bin", std::string(64, 's'));
   fs::create_directory_symlink(dir_.path() / "elsewhere", m.parent_path() / "data");
+  RecordingContext ctx = Scan(m);
+  ASSERT_TRUE(ctx.HasRule(kRuleOutsideFolder));
+}
+
+TEST_F(OnnxDiskTest, SymlinkedParentFolderInsideIsReported) {
+  fs::path m = Model("external_in_subdir.onnx");
+  fs::create_directories(m.parent_path() / "real");
+  WriteFile(m.parent_path() / "real/weights.bin", ReadFixture("weights.bin"));
+  fs::create_directory_symlink("real", m.parent_path() / "data");
   RecordingContext ctx = Scan(m);
   ASSERT_TRUE(ctx.HasRule(kRuleSymlink));
   EXPECT_THAT(ctx.FindRule(kRuleSymlink)->message, HasSubstr("\"data\""));
