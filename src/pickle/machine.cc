@@ -641,6 +641,7 @@ class Machine {
   Status JoblibArray(ByteReader& r, uint32_t wrapper, uint64_t op_off);
   Status Step(ByteReader& r, uint8_t code, uint64_t op_off, bool* stop);
   bool FastStep(ByteSpan rest, uint8_t code, size_t* consumed);
+  void AddItems(uint8_t code, size_t lo, size_t hi);
 
   ByteSpan data_;
   ScanContext& ctx_;
@@ -1370,6 +1371,30 @@ Status Machine::JoblibArray(ByteReader& r, uint32_t wrapper, uint64_t op_off) {
   return Status::Ok();
 }
 
+// APPEND(S), SETITEM(S), ADDITEMS with the items at stack_[lo, hi) and the
+// target at stack_[lo - 1] (the caller checked both); drops the items.
+void Machine::AddItems(uint8_t code, size_t lo, size_t hi) {
+  size_t n_items = hi - lo;
+  const Val target = stack_[lo - 1];
+  bool is_dict_op = code == op::kSetItem || code == op::kSetItems;
+  Kind want = is_dict_op ? Kind::kDict
+              : code == op::kAddItems ? Kind::kSet
+                                      : Kind::kList;
+  if (target.kind == want) {
+    Obj& o = arena_[target.u];
+    size_t cap = want == Kind::kDict   ? 2 * kMaxDictPairs
+                 : want == Kind::kSet ? kMaxSetItems
+                                      : kMaxListItems;
+    size_t take = std::min(n_items, cap - std::min(cap, o.items.size()));
+    o.items.reserve_more(take);
+    for (size_t i = 0; i < take; ++i) o.items.push_back(stack_[lo + i]);
+    o.count += is_dict_op ? n_items / 2 : n_items;
+  }
+  // Otherwise the loader calls the target's append/extend/__setitem__/add;
+  // the target's class was reported where it was created.
+  stack_.resize(lo);
+}
+
 // ---------------------------------------------------------------------------
 // One opcode.
 
@@ -1631,24 +1656,8 @@ Status Machine::Step(ByteReader& r, uint8_t code, uint64_t op_off,
         stack_.resize(lo);
         return Status(ErrorCode::kMalformed, "stack underflow");
       }
-      const Val target = stack_[lo - 1];
-      bool is_dict_op = code == op::kSetItem || code == op::kSetItems;
-      Kind want = is_dict_op ? Kind::kDict
-                  : code == op::kAddItems ? Kind::kSet
-                                          : Kind::kList;
-      if (target.kind == want) {
-        Obj& o = arena_[target.u];
-        size_t cap = want == Kind::kDict   ? 2 * kMaxDictPairs
-                     : want == Kind::kSet ? kMaxSetItems
-                                          : kMaxListItems;
-        size_t take = std::min(n_items, cap - std::min(cap, o.items.size()));
-        o.items.reserve_more(take);
-        for (size_t i = 0; i < take; ++i) o.items.push_back(stack_[lo + i]);
-        o.count += is_dict_op ? n_items / 2 : n_items;
-      }
-      stack_.resize(lo);
-      // Otherwise the loader calls the target's append/extend/__setitem__/
-      // add; the target's class was reported where it was created.
+      (void)n_items;
+      AddItems(code, lo, hi);
       return Status::Ok();
     }
     case op::kGet:
@@ -1853,6 +1862,24 @@ bool Machine::FastStep(ByteSpan rest, uint8_t code, size_t* consumed) {
   if (stack_.size() + 1 >= limits_.max_stack_items) return false;
   size_t fence = marks_.empty() ? 0 : marks_.back();
   switch (code) {
+    case op::kMark:
+      if (marks_.size() >= limits_.max_depth) return false;
+      marks_.push_back(stack_.size());
+      return true;
+    case op::kAppends:
+    case op::kSetItems: {
+      // The common case only: a MARK, an even count for SETITEMS, a target
+      // below the MARK and above the next one.
+      if (marks_.empty()) return false;
+      size_t lo = marks_.back();
+      size_t hi = stack_.size();
+      if (code == op::kSetItems && (hi - lo) % 2 != 0) return false;
+      size_t outer = marks_.size() >= 2 ? marks_[marks_.size() - 2] : 0;
+      if (lo <= outer) return false;
+      marks_.pop_back();
+      AddItems(code, lo, hi);
+      return true;
+    }
     case op::kMemoize: {
       if (stack_.size() <= fence || memo_count_ >= limits_.max_memo_entries ||
           memo_count_ >= memo_dense_.size() + 4096 || !memo_sparse_.empty()) {
