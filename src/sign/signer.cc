@@ -187,6 +187,10 @@ Result<SignedStatement> VerifySignatureOnly(const VerifyRequest& req, VerifyRepo
   r.unknown_fields = st.unknown_fields;
   r.warnings = st.warnings;
   // 1. Who signed, and is the signature good?
+  if (b.kind == MaterialKind::kCertificate)
+    return Unsupported(
+        "verify: keyless Sigstore bundles (Fulcio certificate and Rekor entry) are not supported "
+        "by mats yet; nothing was verified");
   if (req.mode == VerifyMode::kKey) {
     if (!req.public_key) return InvalidArgument("verify: no public key given");
     if (b.kind != MaterialKind::kPublicKey)

@@ -220,6 +220,22 @@ TEST(ForeignBundleTest, CertificateChain) {
   ASSERT_OK_AND_ASSIGN(v.trust_anchors, LoadCertificatesPem(Read("keys/other-root.pem")));
   ASSERT_OK_AND_ASSIGN(VerifyReport untrusted, VerifyModel(v));
   EXPECT_EQ(untrusted.failure, "untrusted certificate");
+  // Keyless bundles are refused with an explicit error, never "verified".
+  {
+    ASSERT_OK_AND_ASSIGN(nlohmann::json kl, ParseJson(Read("bundles/py-cert.sig")));
+    auto certs = kl["verificationMaterial"]["x509CertificateChain"]["certificates"];
+    kl["verificationMaterial"].erase("x509CertificateChain");
+    kl["verificationMaterial"]["certificate"] = certs[0];
+    TempDir t;
+    t.Write("keyless.sig", DumpJson(kl));
+    VerifyRequest kv;
+    kv.model_path = v.model_path;
+    kv.signature_path = t.Join("keyless.sig");
+    kv.mode = VerifyMode::kCertificate;
+    kv.trust_anchors = v.trust_anchors;
+    kv.identity.any = true;
+    EXPECT_THAT(VerifyModel(kv), StatusIs(ErrorCode::kUnsupported, HasSubstr("keyless")));
+  }
   // The certificate bundle is refused in key mode and vice versa.
   auto k = KeyRequest(v.model_path, v.signature_path, Pub("p256.pub.pem"));
   EXPECT_THAT(VerifyModel(k), StatusIs(ErrorCode::kInvalidArgument));
