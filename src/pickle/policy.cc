@@ -58,6 +58,15 @@ constexpr Allow kAllows[] = {
     {"collections.deque", true, kStdR},
     {"torch._utils._rebuild_tensor", true, kTorchR},
     {"torch._utils._rebuild_tensor_v2", true, kTorchR},
+    // TorchScript's .debug_pkl and constants.pkl rebuild lists and tensors
+    // with these helpers (torch/jit/_pickle.py): pure data constructors.
+    // TorchScript archives as a whole are flagged by MATS-PT-001.
+    {"torch.jit._pickle.build_intlist", true, kTorchR},
+    {"torch.jit._pickle.build_tensorlist", true, kTorchR},
+    {"torch.jit._pickle.build_doublelist", true, kTorchR},
+    {"torch.jit._pickle.build_boollist", true, kTorchR},
+    {"torch.jit._pickle.build_tensor_from_id", true, kTorchR},
+    {"torch.jit._pickle.restore_type_tag", true, kTorchR},
     {"torch._utils._rebuild_tensor_v3", true, kTorchR},
     {"torch._utils._rebuild_parameter", true, kTorchR},
     {"torch._utils._rebuild_parameter_with_state", true, kTorchR},

@@ -123,9 +123,10 @@ class FileScan final : public ScanContext {
     if (handler == nullptr) handler = &Detect(data, name);
 
     report_->members.push_back({full, std::string(handler->id), data.size()});
+    const size_t index = report_->members.size() - 1;
     int saved_index = member_index_;
     std::string saved_path = std::move(member_path_);
-    member_index_ = static_cast<int>(report_->members.size() - 1);
+    member_index_ = static_cast<int>(index);
     member_path_ = full;
     ++depth_;
     Status s;
@@ -136,7 +137,10 @@ class FileScan final : public ScanContext {
     member_path_ = std::move(saved_path);
     member_index_ = saved_index;
     if (!s.ok()) ReportError(name, s);
-    CheckDisguise(report_->members.back().format, name);
+    // A parent that names the format (an .npy body is a pickle by design) is
+    // not disguising anything; otherwise compare the member's own format
+    // (members[index], not back(): nested analysis appends deeper members).
+    if (format_hint.empty()) CheckDisguise(report_->members[index].format, name);
     return Status::Ok();
   }
 
