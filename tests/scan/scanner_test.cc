@@ -151,6 +151,26 @@ TEST(ScannerTest, DirectoryRootGetsRepositorySummary) {
   EXPECT_TRUE(single.repositories.empty());
 }
 
+TEST(ScannerTest, RealContainersOfBenignDataAreClean) {
+  // Regression: a compressed .npz whose object array is a pickle member was
+  // judged by its deepest member's format and flagged as disguised.
+  for (const char* rel : {"tests/fixtures/numpy/arrays_compressed.npz",
+                          "tests/fixtures/numpy/object.npy",
+                          "tests/fixtures/pytorch/state_dict.pt"}) {
+    std::vector<std::string> roots{std::string(MATS_SOURCE_DIR) + "/" + rel};
+    ASSERT_OK_AND_ASSIGN(ScanReport r, ScanPaths(roots, DefaultOptions()));
+    ASSERT_EQ(r.files.size(), 1u);
+    EXPECT_EQ(r.files[0].verdict, Verdict::kClean) << rel << "\n" << RenderText(r, {});
+  }
+  // A pickle hidden in a member whose name promises data is still caught.
+  std::vector<std::string> evil{std::string(MATS_SOURCE_DIR) +
+                                "/examples/malicious/disguised.safetensors"};
+  ASSERT_OK_AND_ASSIGN(ScanReport r, ScanPaths(evil, DefaultOptions()));
+  bool disguised = false;
+  for (const Finding& f : r.files[0].findings) disguised |= f.rule_id == "MATS-GEN-001";
+  EXPECT_TRUE(disguised);
+}
+
 TEST(ScannerTest, IncludeVcsScansGitFolder) {
   TempDir dir;
   dir.Write(".git/HEAD", "ref: refs/heads/main\n");
