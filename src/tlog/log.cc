@@ -209,6 +209,8 @@ class Log::Impl {
       MutexLock lock(&mu_);
       if (!sticky_.ok()) {
         s = sticky_;
+      } else if (!integration_error_.ok()) {
+        s = DegradedError();
       } else if (stopping_) {
         s = Internal("tlog: log closed");
       } else if (pending_.size() >= opts_.max_pending_entries) {
@@ -540,6 +542,16 @@ class Log::Impl {
     return next;
   }
 
+  // The error appends get while the log is degraded: the last integration
+  // failed (tiles or checkpoint could not be written), so no checkpoint can
+  // cover new entries. Same code as the cause (usually kIo).
+  Status DegradedError() const MATS_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return Status(integration_error_.code(),
+                  fmt::format("tlog: refusing appends: integration failed, no checkpoint can be signed "
+                              "({}); retrying every checkpoint interval",
+                              integration_error_.message()));
+  }
+
   void FailAll(std::vector<Pending>& batch, const Status& s) {
     for (Pending& p : batch) p.promise.set_value(s);
   }
@@ -579,7 +591,7 @@ class Log::Impl {
           pending_.pop_front();
         }
         first = next_index_;
-        refuse = sticky_;
+        refuse = sticky_.ok() && !integration_error_.ok() ? DegradedError() : sticky_;
       }
       if (!refuse.ok()) {
         FailAll(batch, refuse);
@@ -620,6 +632,7 @@ class Log::Impl {
   }
 
   void IntegratorLoop() {
+    std::string last_logged;
     while (true) {
       {
         MutexLock lock(&mu_);
@@ -633,7 +646,14 @@ class Log::Impl {
         if (stopping_) return;
       }
       Result<StoredCheckpoint> r = IntegrateNow();
-      if (!r.ok()) MATS_LOG_WARN("tlog: integration failed: {}", r.status().ToString());
+      // Log transitions only: a degraded log retries every interval.
+      if (!r.ok() && r.status().message() != last_logged) {
+        MATS_LOG_WARN("tlog: integration failed, refusing appends: {}", r.status().ToString());
+        last_logged = r.status().message();
+      } else if (r.ok() && !last_logged.empty()) {
+        MATS_LOG_INFO("tlog: integration recovered at size {}, accepting appends again", r->size);
+        last_logged.clear();
+      }
     }
   }
 

@@ -20,6 +20,7 @@ namespace {
 
 using ::mats::testing::IsOk;
 using ::mats::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
@@ -417,6 +418,10 @@ TEST(LogTest, StorageFailuresGiveClearErrorsNeverAWrongTree) {
   EXPECT_THAT(log->IntegrateNow(), StatusIs(ErrorCode::kIo, HasSubstr("No space")));
   EXPECT_THAT(log->health(), StatusIs(ErrorCode::kIo));
   EXPECT_EQ(log->LatestCheckpoint().size, 0u);
+  // Degraded: appends are refused (not sequenced) naming the cause.
+  EXPECT_THAT(log->Append(MakeEntry(11)),
+              StatusIs(ErrorCode::kIo, AllOf(HasSubstr("refusing appends"), HasSubstr("No space"))));
+  EXPECT_EQ(log->sequenced_size(), 11u);
   f->fail_tiles = false;
   ASSERT_OK_AND_ASSIGN(StoredCheckpoint cp, log->IntegrateNow());
   EXPECT_EQ(cp.size, 11u);
@@ -428,6 +433,68 @@ TEST(LogTest, StorageFailuresGiveClearErrorsNeverAWrongTree) {
   EXPECT_THAT(log->health(), StatusIs(ErrorCode::kVerificationFailed));
   EXPECT_THAT(log->Append(MakeEntry(14)), StatusIs(ErrorCode::kVerificationFailed));
   EXPECT_EQ(log->LatestCheckpoint().size, 11u);
+}
+
+// With the integrator thread running: once a tile write fails the log stops
+// acknowledging appends (instead of sequencing entries no checkpoint can
+// cover), signs nothing, keeps serving reads, and accepts appends again once
+// an integration retry succeeds. Every checkpoint signed verifies against the
+// stored tiles and is consistent with the one before.
+TEST(LogTest, TileWriteFailureRefusesAppendsUntilIntegrationRecovers) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto inner, OpenSqliteStorage(dir.path()));
+  auto faulty = std::make_unique<FaultyStorage>(std::move(inner));
+  FaultyStorage* f = faulty.get();
+  ASSERT_OK_AND_ASSIGN(auto log, Log::Open(std::move(faulty), Signer(), Options(5ms)));
+  AppendMany(*log, 0, 20);
+  ASSERT_OK_AND_ASSIGN(StoredCheckpoint cp20, log->WaitForCheckpoint(20, 10s));
+  EXPECT_EQ(cp20.size, 20u);
+  f->fail_tiles = true;
+  // Acknowledged before the integrator notices: durable, not yet covered.
+  ASSERT_OK_AND_ASSIGN(uint64_t idx, log->Append(MakeEntry(20)));
+  EXPECT_EQ(idx, 20u);
+  // The integrator fails within a few intervals; from then on appends fail.
+  Status refused;
+  uint64_t next = 21;
+  for (int i = 0; i < 2000 && refused.ok(); ++i) {
+    Result<uint64_t> r = log->Append(MakeEntry(next));
+    if (r.ok()) {
+      ++next;
+      std::this_thread::sleep_for(1ms);
+    } else {
+      refused = r.status();
+    }
+  }
+  EXPECT_THAT(refused, StatusIs(ErrorCode::kIo, AllOf(HasSubstr("refusing appends"), HasSubstr("No space"))));
+  EXPECT_THAT(log->health(), StatusIs(ErrorCode::kIo, HasSubstr("No space")));
+  uint64_t sequenced = log->sequenced_size();
+  EXPECT_EQ(sequenced, next);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(log->Append(MakeEntry(next)), StatusIs(ErrorCode::kIo, HasSubstr("refusing appends")));
+  }
+  EXPECT_EQ(log->sequenced_size(), sequenced);
+  // Nothing beyond the last good tiles was signed; reads keep working.
+  std::this_thread::sleep_for(30ms);
+  StoredCheckpoint stuck = log->LatestCheckpoint();
+  EXPECT_EQ(stuck.size, 20u);
+  EXPECT_EQ(stuck.note, cp20.note);
+  ASSERT_OK_AND_ASSIGN(Bytes e0, log->ReadEntry(0));
+  EXPECT_EQ(e0, MakeEntry(0));
+  ASSERT_OK_AND_ASSIGN(auto proof, log->InclusionProof(3, 20));
+  EXPECT_THAT(VerifyInclusion(3, 20, Hasher::HashLeaf(MakeEntry(3)), proof, cp20.root), IsOk());
+  // Storage comes back: a retry integrates every acknowledged entry.
+  f->fail_tiles = false;
+  ASSERT_OK_AND_ASSIGN(StoredCheckpoint cp, log->WaitForCheckpoint(sequenced, 10s));
+  EXPECT_EQ(cp.size, sequenced);
+  EXPECT_THAT(log->health(), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto cons, log->ConsistencyProof(20, cp.size));
+  EXPECT_THAT(VerifyConsistency(20, cp.size, cons, cp20.root, cp.root), IsOk());
+  ASSERT_OK_AND_ASSIGN(uint64_t again, log->Append(MakeEntry(sequenced)));
+  EXPECT_EQ(again, sequenced);
+  log.reset();
+  // A restart verifies the stored tiles against the last signed checkpoint.
+  ASSERT_OK_AND_ASSIGN(auto reopened, OpenLog(dir.path()));
+  EXPECT_EQ(reopened->LatestCheckpoint().size, sequenced + 1);
 }
 
 TEST(LogTest, BackPressureAndBatchDelay) {

@@ -2,7 +2,7 @@
 """Corrupt storage and read-only storage: the server must refuse to sign a
 wrong tree, and `mats log verify --audit` must pinpoint the corruption.
 
-  corruption_test.py MATS_BINARY sqlite|postgres|readonly
+  corruption_test.py MATS_BINARY sqlite|postgres|readonly|fulldisk
 
 sqlite:   300 entries; flip a byte in the full tile file tile/0/000 -> after a
           restart the audit names tile/0/000 and an inclusion proof through it
@@ -12,10 +12,22 @@ postgres: throwaway cluster; corrupt entry row 5 -> the audit names entry 5;
           corrupt the edge row 290 -> the server refuses to start, naming it;
           corrupt a tile row's length -> a clear error naming the row.
 readonly: the server runs as `nobody` on a data dir that becomes read-only
-          (chmod, as root) while it runs: no checkpoint is signed for entries
-          whose tiles cannot be written, the served checkpoint stays valid and
-          consistent, and a restart on the read-only dir fails cleanly or
-          refuses writes.
+          (chmod, as root) while it runs: once the integrator fails to write a
+          tile the server answers appends with 503 and a JSON error naming the
+          cause ("refusing appends"), and keeps refusing them (at most the few
+          appends before the first failed integration are acknowledged; SQLite
+          still writes through its open handles); no checkpoint is signed for
+          entries whose tiles cannot be written, reads keep working, the served
+          checkpoint stays valid and consistent, and a restart on the read-only
+          dir fails cleanly.
+fulldisk: the data dir lives on a 4 MiB tmpfs (mounted as root; skipped when
+          mounting is not permitted) that a filler file makes full: appends
+          get 503 with a JSON error naming the cause and keep being refused,
+          nothing wrong is signed (audit passes), reads keep working; once
+          the filler is removed, appends are accepted again (after the
+          integrator's retry succeeds, or after a restart if the outcome of
+          a failed commit was unknown) and every acknowledged entry is covered
+          by a checkpoint consistent with the earlier one.
 """
 import json
 import os
@@ -188,21 +200,41 @@ def run_readonly(tmp):
         before = harness.checkpoint_size(note)
         subprocess.run(["chmod", "-R", "a-w", data], check=True)
         conn = harness.Conn(srv.port)
+        hdrs = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
         statuses = []
+        refusal = None
+        # The integrator (100 ms interval) must notice within a few seconds.
         for i in range(300):
-            st, body, _ = conn.request("POST", "/api/v1/entries", harness.event(1000 + i, "ro"),
-                                       {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+            st, body, _ = conn.request("POST", "/api/v1/entries", harness.event(1000 + i, "ro"), hdrs)
             statuses.append(st)
             if st != 201:
+                refusal = (st, body)
                 break
-        time.sleep(1.0)
+            time.sleep(0.01)
+        acked = statuses.count(201)
+        print("readonly: %d appends acknowledged after chmod, then %s" % (acked, refusal))
+        assert refusal is not None, "appends to a read-only data dir were all acknowledged"
+        st, body = refusal
+        assert st == 503, refusal
+        err = json.loads(body)["error"]
+        assert "refusing appends" in err, err
+        assert any(c in err for c in ("Permission denied", "Read-only")), err
+        # It keeps refusing: nothing more is acknowledged.
+        for i in range(20):
+            st, body, _ = conn.request("POST", "/api/v1/entries", harness.event(2000 + i, "ro"), hdrs)
+            assert st == 503, (st, body)
+        time.sleep(0.5)
         note2 = harness.checkpoint(srv.port)
         after = harness.checkpoint_size(note2)
+        # No checkpoint covers entries whose tiles could not be written.
+        assert after <= before + acked, (before, acked, after)
+        # Reads keep working.
+        st, body, _ = conn.get("/api/v1/entries/0")
+        assert st == 200, (st, body)
         # Whatever was signed must verify completely (no wrong tree signed).
         audit(srv)
         assert srv.proc.poll() is None, "server crashed"
-        print("readonly: statuses %s..., checkpoint %d -> %d" % (sorted(set(statuses)), before, after))
-        assert 503 in statuses or after < before + len(statuses), "writes to a read-only dir all succeeded"
+        print("readonly: statuses %s, checkpoint %d -> %d" % (sorted(set(statuses)), before, after))
     finally:
         srv.stop()
     # Restart on the read-only dir: fails cleanly or refuses writes.
@@ -218,13 +250,97 @@ def run_readonly(tmp):
     subprocess.run(["chmod", "-R", "u+w", data], check=True)
 
 
+def post(conn, token, i):
+    return conn.request("POST", "/api/v1/entries", harness.event(i, "full"),
+                        {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+
+
+def run_fulldisk(tmp):
+    disk = os.path.join(tmp, "disk")
+    os.makedirs(disk)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk],
+                                           stderr=subprocess.DEVNULL).returncode != 0:
+        print("fulldisk: cannot mount a tmpfs (needs root and mount permission); skipped")
+        sys.exit(77)
+    try:
+        data = os.path.join(disk, "log")
+        os.makedirs(data)
+        token = harness.add_token(MATS, data, "c")
+        srv = harness.Server(MATS, data, ORIGIN)
+        try:
+            note = fill(srv, token, 50)
+            before = harness.checkpoint_size(note)
+            filler = os.path.join(disk, "filler")
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                while os.write(fd, b"\0" * 4096) > 0:
+                    pass
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+            conn = harness.Conn(srv.port)
+            acked, refusal = [], None
+            for i in range(2000):
+                st, body, _ = post(conn, token, 1000 + i)
+                if st == 201:
+                    acked.append(json.loads(body)["index"])
+                    time.sleep(0.01)
+                    continue
+                refusal = (st, body)
+                break
+            print("fulldisk: %d appends acknowledged on the full disk, then %s" % (len(acked), refusal))
+            assert refusal is not None, "appends to a full disk were all acknowledged"
+            assert refusal[0] == 503, refusal
+            err = json.loads(refusal[1])["error"]
+            assert any(c in err for c in ("No space", "full")), err
+            for i in range(10):
+                st, body, _ = post(conn, token, 3000 + i)
+                assert st == 503, (st, body)
+            st, body, _ = conn.get("/api/v1/entries/0")
+            assert st == 200, (st, body)
+            after = harness.checkpoint_size(harness.checkpoint(srv.port))
+            assert before <= after <= before + len(acked), (before, acked, after)
+            audit(srv)
+            assert srv.proc.poll() is None, "server crashed"
+            # Space comes back: appends are accepted again.
+            os.unlink(filler)
+            ok = None
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                st, body, _ = post(conn, token, 4000)
+                if st == 201:
+                    ok = json.loads(body)["index"]
+                    break
+                time.sleep(0.1)
+            if ok is None:
+                print("fulldisk: still refusing after space came back (%s); restarting" % body[:160])
+                srv.stop()
+                srv = harness.Server(MATS, data, ORIGIN)
+                conn = harness.Conn(srv.port)
+                st, body, _ = post(conn, token, 4001)
+                assert st == 201, (st, body)
+                ok = json.loads(body)["index"]
+            else:
+                print("fulldisk: accepting appends again after the retry")
+            final = harness.wait_size(srv.port, ok + 1)
+            assert harness.checkpoint_size(final) == ok + 1
+            audit(srv)
+            print("fulldisk: checkpoint %d -> %d -> %d" % (before, after, ok + 1))
+        finally:
+            srv.stop()
+    finally:
+        subprocess.run(["umount", disk])
+
+
 TMP = tempfile.mkdtemp(prefix="mats-corrupt-")
 
 
 def main():
     tmp = TMP
     try:
-        {"sqlite": run_sqlite, "postgres": run_postgres, "readonly": run_readonly}[MODE](tmp)
+        {"sqlite": run_sqlite, "postgres": run_postgres, "readonly": run_readonly,
+         "fulldisk": run_fulldisk}[MODE](tmp)
         print("corruption test (%s): ok" % MODE)
     finally:
         subprocess.run(["chmod", "-R", "u+w", tmp])

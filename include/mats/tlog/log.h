@@ -27,9 +27,13 @@
 //     stored tiles are verified against the last checkpoint first. A corrupt
 //     tile or entry makes Open fail with kVerificationFailed/kMalformed
 //     naming it (nothing is signed). A failure while running (full disk,
-//     read-only storage) makes appends fail with the storage's error; an
-//     inconsistency found while integrating makes the log refuse all further
-//     writes (health() reports it).
+//     read-only storage) makes appends fail with the storage's error. A
+//     failed integration (tile or checkpoint write) makes the log degraded
+//     at once: appends fail with the cause's code ("refusing appends") and
+//     are not sequenced until a retry of the integrator (every
+//     checkpoint_interval) succeeds. An inconsistency found while
+//     integrating makes the log refuse all further writes for good (sticky).
+//     health() reports either state.
 #ifndef MATS_TLOG_LOG_H_
 #define MATS_TLOG_LOG_H_
 
@@ -93,7 +97,9 @@ class Log : public TileReader {
   // Queues `entry` and returns a future that becomes ready with its index
   // once its batch is durable, or with an error: kInvalidArgument (empty,
   // > 65535 bytes, not a mats entry, read-only log), kLimitExceeded
-  // (back-pressure), the storage error of a failed commit, or the sticky
+  // (back-pressure), the storage error of a failed commit, the error of a
+  // degraded log whose last integration failed (same code as the cause,
+  // usually kIo, message "tlog: refusing appends: ..."), or the sticky
   // error of a log that refuses writes.
   std::future<Result<uint64_t>> AppendAsync(Bytes entry);
   // Blocking form of AppendAsync.
@@ -109,7 +115,8 @@ class Log : public TileReader {
   // (normally done by the integrator thread). Returns the new latest
   // checkpoint.
   Result<StoredCheckpoint> IntegrateNow();
-  // Ok, or the error that made the log refuse writes.
+  // Ok, or the error that makes the log refuse writes (the last failed
+  // integration, or the sticky error).
   Status health() const;
   // Number of entries sequenced (durable) so far.
   uint64_t sequenced_size() const;
