@@ -53,7 +53,7 @@ struct HashOptions {
   bool ignore_git_paths = true;
   bool allow_symlinks = false;
   size_t threads = 0;                   // 0 = all cores
-  size_t read_buffer = 8u << 20;        // bytes per read
+  size_t read_buffer = 512u << 10;        // bytes per read
   uint64_t max_files = 1'000'000;       // Limits::max_files
   ProgressFn progress;
   // Optional incremental cache for signing (never pass one when verifying).
