@@ -739,9 +739,16 @@ void Machine::ReportCall(const Val& callee, const Val& args, uint64_t offset,
                                      how));
     } else if (n.cls.kind == NameClass::kDenied) {
       const PolicyEntry* e = n.cls.entry;
+      // A dotted name (`pathlib` + `os.system`) is judged by the real target
+      // its attribute path reaches; say which.
+      std::string target =
+          n.cls.matched.empty() || n.cls.matched == full
+              ? std::string()
+              : fmt::format(", which resolves to {}",
+                            EscapePreview(n.cls.matched, 128));
       Report(kRuleDeniedCallable, e->severity, offset,
-             fmt::format("{} calls denied callable {} ({}{}{})", how,
-                         EscapePreview(full, 128), e->category,
+             fmt::format("{} calls denied callable {}{} ({}{}{})", how,
+                         EscapePreview(full, 128), target, e->category,
                          e->category.empty() ? "" : ": ",
                          e->reason.empty() ? e->name : e->reason),
              evidence);
