@@ -199,7 +199,7 @@ constexpr RuleInfo kRules[] = {
      "Inline what the template needs or replace it with a known template.",
      kAtlasTemplate, Goal::kConfidentiality | Goal::kIntegrity, kTemplateRefs},
     {kRuleTokAutoMap, "tokenizer_config.json maps classes to repository code",
-     Severity::kHigh,
+     Severity::kMedium,
      "tokenizer_config.json has an auto_map entry: with "
      "trust_remote_code=True, "
      "transformers imports the named Python modules from the model repository "
@@ -271,8 +271,11 @@ Status AnalyzeTokenizerConfig(ByteSpan data, ScanContext& ctx) {
     return Malformed(0, "tokenizer_config: top level is not an object");
   }
   if (auto it = doc->find("auto_map"); it != doc->end()) {
+    // Medium like MATS-HF-001 (auto_map in config.json): remote code is
+    // common in legitimate repositories; the Python review (MATS-PY-*)
+    // rates what that code actually does.
     ctx.Report({.rule_id = std::string(kRuleTokAutoMap),
-                .severity = Severity::kHigh,
+                .severity = Severity::kMedium,
                 .member = "auto_map",
                 .offset = 0,
                 .message =
