@@ -9,28 +9,11 @@
 #include <utility>
 
 #include "mats/core/encoding.h"
+#include "mats/core/unique_fd.h"
 
 namespace mats {
-namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
-
 Result<MappedFile> MappedFile::Open(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoError(errno, "open " + EscapePreview(path, 256));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
@@ -75,7 +58,7 @@ void MappedFile::Reset() {
 
 Result<std::string> ReadFileToString(const std::string& path,
                                      uint64_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoError(errno, "open " + EscapePreview(path, 256));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
@@ -107,7 +90,7 @@ Result<std::string> ReadFileToString(const std::string& path,
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) return ErrnoError(errno, "create " + EscapePreview(tmp, 256));
     size_t done = 0;
     while (done < data.size()) {

@@ -20,6 +20,7 @@
 #include "mats/core/limits.h"
 #include "mats/core/mutex.h"
 #include "mats/core/thread_pool.h"
+#include "mats/core/unique_fd.h"
 #include "mats/hash/cache.h"
 
 namespace mats::hash {
@@ -187,13 +188,6 @@ const EVP_MD* Md(HashAlgorithm a) {
   return a == HashAlgorithm::kSha256 ? EVP_sha256() : EVP_blake2b512();
 }
 
-struct FdCloser {
-  int fd;
-  ~FdCloser() {
-    if (fd >= 0) close(fd);
-  }
-};
-
 class Progress {
  public:
   Progress(const ProgressFn& fn, uint64_t total) : fn_(fn), total_(total) {}
@@ -244,13 +238,13 @@ Status HashItem(const FileEntry& f, const Item& it, const HashOptions& o,
     }
   }
   int flags = O_RDONLY | O_CLOEXEC | (f.via_symlink ? 0 : O_NOFOLLOW);
-  FdCloser fd{open(f.abs.c_str(), flags)};
-  if (fd.fd < 0)
+  UniqueFd fd(open(f.abs.c_str(), flags));
+  if (fd.get() < 0)
     return ErrnoError(errno, fmt::format("hash: cannot open \"{}\"", EscapePreview(f.rel, 256)));
   struct stat st {};
-  if (fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode) || !SameSnapshot(f, st)) return changed();
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !SameSnapshot(f, st)) return changed();
   if (it.start == 0)
-    posix_fadvise(fd.fd, 0, static_cast<off_t>(it.end), POSIX_FADV_SEQUENTIAL);
+    posix_fadvise(fd.get(), 0, static_cast<off_t>(it.end), POSIX_FADV_SEQUENTIAL);
 
   thread_local std::vector<uint8_t> buffer;
   size_t want_buf = std::max<size_t>(o.read_buffer, 4096);
@@ -265,7 +259,7 @@ Status HashItem(const FileEntry& f, const Item& it, const HashOptions& o,
   uint64_t pos = it.start;
   while (pos < it.end) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf_size, it.end - pos));
-    ssize_t r = pread(fd.fd, buffer.data(), n, static_cast<off_t>(pos));
+    ssize_t r = pread(fd.get(), buffer.data(), n, static_cast<off_t>(pos));
     if (r < 0) {
       if (errno == EINTR) continue;
       return ErrnoError(errno, fmt::format("hash: read \"{}\"", EscapePreview(f.rel, 256)));
@@ -278,11 +272,11 @@ Status HashItem(const FileEntry& f, const Item& it, const HashOptions& o,
   digest.resize(DigestSize(o.algorithm));
   unsigned int dlen = 0;
   EVP_DigestFinal_ex(ctx.get(), digest.data(), &dlen);
-  if (fstat(fd.fd, &st) != 0 || !SameSnapshot(f, st)) return changed();
+  if (fstat(fd.get(), &st) != 0 || !SameSnapshot(f, st)) return changed();
   if (it.end == f.size) {
     // The last piece: a file that grew is also a change.
     uint8_t probe = 0;
-    if (pread(fd.fd, &probe, 1, static_cast<off_t>(f.size)) > 0) return changed();
+    if (pread(fd.get(), &probe, 1, static_cast<off_t>(f.size)) > 0) return changed();
   }
   if (o.cache) o.cache->Insert(key, digest);
   return Status::Ok();

@@ -14,6 +14,7 @@
 
 #include "mats/core/encoding.h"
 #include "mats/core/mutex.h"
+#include "mats/core/unique_fd.h"
 
 namespace mats::tlog {
 namespace {
@@ -28,20 +29,6 @@ struct StmtFinalizer {
 };
 using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Status SqlError(sqlite3* db, int rc, std::string_view what) {
   ErrorCode code = ErrorCode::kIo;
@@ -60,7 +47,7 @@ std::string_view ColumnText(sqlite3_stmt* st, int col) {
 }
 
 Status FsyncDir(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoError(errno, "tlog: open directory " + EscapePreview(dir, 256));
   if (::fsync(fd.get()) != 0) return ErrnoError(errno, "tlog: fsync directory " + EscapePreview(dir, 256));
   return Status::Ok();
@@ -100,7 +87,7 @@ Status WriteAll(int fd, ByteSpan data, const std::string& path) {
 }
 
 Result<Bytes> ReadSmallFile(const std::string& path, size_t max) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoError(errno, "tlog: open " + EscapePreview(path, 256));
   Bytes out(max + 1);
   size_t done = 0;
@@ -280,7 +267,7 @@ class SqliteStorage : public LogStorage {
       failure = MakeDirs(parent);
       if (!failure.ok()) break;
       std::string tmp = path + ".tmp";
-      Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       if (fd.get() < 0) {
         failure = ErrnoError(errno, "tlog: create " + EscapePreview(tmp, 256));
         break;

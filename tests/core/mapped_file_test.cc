@@ -1,5 +1,9 @@
 #include "mats/core/mapped_file.h"
 
+#include <fcntl.h>
+
+#include "mats/core/unique_fd.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -33,6 +37,28 @@ TEST(MappedFileTest, MapsAndReads) {
   EXPECT_THAT(MappedFile::Open((dir / "missing").string()), StatusIs(ErrorCode::kNotFound));
   EXPECT_THAT(MappedFile::Open(dir.string()), StatusIs(ErrorCode::kInvalidArgument));
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mats
+
+namespace mats {
+namespace {
+
+TEST(UniqueFdTest, ClosesOnDestructionAndMoves) {
+  int raw = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(raw, 0);
+  {
+    UniqueFd a(raw);
+    UniqueFd b(std::move(a));
+    EXPECT_FALSE(a.valid());  // NOLINT(bugprone-use-after-move): tested
+    EXPECT_EQ(b.get(), raw);
+    UniqueFd c;
+    c = std::move(b);
+    EXPECT_EQ(c.get(), raw);
+    EXPECT_EQ(::fcntl(raw, F_GETFD), FD_CLOEXEC);
+  }
+  EXPECT_EQ(::fcntl(raw, F_GETFD), -1);  // closed
 }
 
 }  // namespace
