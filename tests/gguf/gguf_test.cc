@@ -10,6 +10,7 @@
 
 #include "mats/core/json.h"
 #include "mats/core/mapped_file.h"
+#include "testing/golden.h"
 #include "testing/recording_context.h"
 #include "testing/status_matchers.h"
 
@@ -247,34 +248,14 @@ TEST(GgufTest, MutationsNeverCrash) {
 // tests/fixtures/gguf/<case>.gguf.expected.json; MATS_UPDATE_GOLDEN=1
 // rewrites them for review. Expected errors are golden too.
 TEST(GoldenTest, EveryFixture) {
-  const char* update = std::getenv("MATS_UPDATE_GOLDEN");
   size_t n = 0;
   for (const auto& e : std::filesystem::directory_iterator(kDir)) {
     if (e.path().extension() != ".gguf") continue;
     RecordingContext ctx;
     std::string bytes = Read(e.path().filename().string());
     Status s = AnalyzeGguf(AsBytes(bytes), ctx);
-    nlohmann::json findings = nlohmann::json::array();
-    for (const Finding& f : ctx.findings) {
-      findings.push_back({{"rule", f.rule_id},
-                          {"severity", std::string(SeverityName(f.severity))},
-                          {"member", f.member},
-                          {"offset", f.offset},
-                          {"message", f.message}});
-    }
-    nlohmann::json nested = nlohmann::json::array();
-    for (const auto& x : ctx.nested) {
-      nested.push_back({{"name", x.name}, {"hint", x.format_hint}, {"bytes", x.data.size()}});
-    }
-    nlohmann::json doc = {{"status", s.ToString()}, {"findings", findings}, {"nested", nested}};
-    std::string actual = DumpJson(doc, 2) + "\n";
-    std::string path = e.path().string() + ".expected.json";
-    if (update != nullptr && std::string(update) == "1") {
-      ASSERT_TRUE(WriteFileAtomic(path, actual).ok());
-    }
-    auto expected = ReadFileToString(path, 1 << 20);
-    ASSERT_TRUE(expected.ok()) << path;
-    EXPECT_EQ(*expected, actual) << path;
+    ::mats::testing::ExpectGolden(e.path().string() + ".expected.json",
+                                  ::mats::testing::AnalysisGoldenJson(s, ctx));
     ++n;
   }
   EXPECT_GT(n, 20u);
