@@ -1,4 +1,4 @@
-// `mats verify key|certificate MODEL`: check an OMS signature and that the
+// `mats verify key|certificate|sigstore MODEL`: check an OMS signature and that the
 // files on disk are exactly the signed ones. Exit 0 verified, 1 failed,
 // 2 usage, 3 input unreadable.
 #include <memory>
@@ -23,6 +23,10 @@ struct VerifyFlags {
   std::vector<std::string> identities;
   std::string subject;
   bool any_identity = false;
+  // sigstore
+  std::string identity;
+  std::string identity_provider;
+  std::string trust_config;
   bool refuse_ignore_paths = false;
   bool allow_unknown_fields = false;
   std::string format = "text";
@@ -44,6 +48,14 @@ Status RunVerify(const VerifyFlags& f, sign::VerifyMode mode, int& exit_code) {
     MATS_ASSIGN_OR_RETURN(std::string pem, ReadFileToString(f.public_key, 1 << 20));
     MATS_ASSIGN_OR_RETURN(sign::PublicKey k, sign::PublicKey::FromPem(pem));
     req.public_key = std::move(k);
+  } else if (mode == sign::VerifyMode::kSigstore) {
+    req.keyless.identity = f.identity;
+    req.keyless.issuer = f.identity_provider;
+    if (!f.trust_config.empty()) {
+      MATS_ASSIGN_OR_RETURN(req.trusted_root_json,
+                            ReadFileToString(f.trust_config, sign::kMaxTrustedRootBytes));
+      req.trusted_root_source = f.trust_config;
+    }
   } else {
     for (const std::string& r : f.roots) {
       MATS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(r, 4 << 20));
@@ -160,6 +172,23 @@ void RegisterVerify(CLI::App& app, CliContext& ctx) {
   cert->callback([cf, &ctx] {
     int code = kExitOk;
     Status s = RunVerify(*cf, sign::VerifyMode::kCertificate, code);
+    ctx.exit_code = s.ok() ? code : ReportError(s);
+  });
+  auto sf = std::make_shared<VerifyFlags>();
+  CLI::App* keyless = verify->add_subcommand(
+      "sigstore", "Verify a keyless Sigstore signature offline (Fulcio certificate, Rekor entry)");
+  AddCommon(keyless, *sf);
+  keyless->add_option("--identity", sf->identity,
+                      "expected signer identity: exact SAN of the Fulcio certificate (email or URI)")
+      ->required();
+  keyless->add_option("--identity-provider,--identity_provider", sf->identity_provider,
+                      "expected OIDC issuer, e.g. https://accounts.google.com")
+      ->required();
+  keyless->add_option("--trust-config,--trust_config", sf->trust_config,
+                      "Sigstore trusted root JSON (default: the built-in public-good root)");
+  keyless->callback([sf, &ctx] {
+    int code = kExitOk;
+    Status s = RunVerify(*sf, sign::VerifyMode::kSigstore, code);
     ctx.exit_code = s.ok() ? code : ReportError(s);
   });
   auto rf = std::make_shared<RecordFlags>();

@@ -136,6 +136,23 @@ Result<Bundle> ParseBundle(std::string_view text, const Limits& limits) {
     if (!vm["tlogEntries"].is_array()) return Malformed(0, "bundle: tlogEntries is not an array");
     b.tlog_entries_json = DumpJson(vm["tlogEntries"]);
   }
+  if (vm.contains("timestampVerificationData")) {
+    const json& tvd = vm["timestampVerificationData"];
+    if (!tvd.is_object()) return Malformed(0, "bundle: timestampVerificationData is not an object");
+    MATS_RETURN_IF_ERROR(OnlyKeys(tvd, {"rfc3161Timestamps"}, "timestampVerificationData"));
+    if (tvd.contains("rfc3161Timestamps")) {
+      const json& list = tvd["rfc3161Timestamps"];
+      if (!list.is_array()) return Malformed(0, "bundle: rfc3161Timestamps is not an array");
+      if (list.size() > kMaxBundleTimestamps)
+        return LimitExceeded("bundle: {} RFC 3161 timestamps, at most {}", list.size(),
+                             kMaxBundleTimestamps);
+      for (const json& t : list) {
+        if (!t.is_object()) return Malformed(0, "bundle: rfc3161Timestamps entry is not an object");
+        MATS_ASSIGN_OR_RETURN(Bytes der, DecodeB64Field(t, "signedTimestamp", "rfc3161Timestamps[]"));
+        b.rfc3161_timestamps.push_back(std::move(der));
+      }
+    }
+  }
 
   auto env_it = doc.find("dsseEnvelope");
   if (env_it == doc.end() || !env_it->is_object())
@@ -152,6 +169,7 @@ Result<Bundle> ParseBundle(std::string_view text, const Limits& limits) {
   if (!env.contains("signatures") || !env["signatures"].is_array() ||
       env["signatures"].empty())
     return Malformed(0, "bundle: dsseEnvelope.signatures missing or empty");
+  b.signature_count = env["signatures"].size();
   const json& sig = env["signatures"][0];
   if (!sig.is_object()) return Malformed(0, "bundle: signatures[0] is not an object");
   MATS_ASSIGN_OR_RETURN(b.signature, DecodeB64Field(sig, "sig", "signatures[0]"));

@@ -187,10 +187,29 @@ Result<SignedStatement> VerifySignatureOnly(const VerifyRequest& req, VerifyRepo
   r.unknown_fields = st.unknown_fields;
   r.warnings = st.warnings;
   // 1. Who signed, and is the signature good?
-  if (b.kind == MaterialKind::kCertificate)
-    return Unsupported(
-        "verify: keyless Sigstore bundles (Fulcio certificate and Rekor entry) are not supported "
-        "by mats yet; nothing was verified");
+  if (b.kind == MaterialKind::kCertificate && req.mode != VerifyMode::kSigstore)
+    return InvalidArgument(
+        "verify: the signature is a keyless Sigstore bundle (Fulcio certificate); use `mats verify "
+        "sigstore`");
+  if (req.mode == VerifyMode::kSigstore) {
+    if (b.kind != MaterialKind::kCertificate)
+      return InvalidArgument(
+          "verify: the signature is not a keyless Sigstore bundle; use `mats verify {}`",
+          b.kind == MaterialKind::kPublicKey ? "key" : "certificate");
+    std::string_view root_text =
+        req.trusted_root_json.empty() ? PublicGoodTrustedRootJson() : req.trusted_root_json;
+    MATS_ASSIGN_OR_RETURN(TrustedRoot root, ParseTrustedRoot(root_text));
+    MATS_ASSIGN_OR_RETURN(KeylessOutcome k, VerifyKeyless(b, root, req.keyless));
+    r.signer = fmt::format("Fulcio certificate SAN [{}] OIDC issuer \"{}\"",
+                           EscapePreview(fmt::format("{}", fmt::join(k.leaf.sans, ", ")), 200),
+                           EscapePreview(k.leaf.oidc_issuer, 200));
+    r.evidence.push_back("trusted root: " + (req.trusted_root_json.empty()
+                                                 ? std::string(kPublicGoodTrustedRootSource)
+                                                 : EscapePreview(req.trusted_root_source, 256)));
+    r.evidence.insert(r.evidence.end(), k.evidence.begin(), k.evidence.end());
+    for (std::string& reason : k.reasons) Fail(r, k.failure, std::move(reason));
+    return st;
+  }
   if (req.mode == VerifyMode::kKey) {
     if (!req.public_key) return InvalidArgument("verify: no public key given");
     if (b.kind != MaterialKind::kPublicKey)
@@ -381,6 +400,7 @@ std::string VerifyReportText(const VerifyReport& r) {
                      r.verified ? r.model_name : r.failure);
   for (const std::string& s : r.reasons) out += fmt::format("  reason: {}\n", s);
   if (!r.signer.empty()) out += fmt::format("  signer: {}\n", r.signer);
+  for (const std::string& e : r.evidence) out += fmt::format("  evidence: {}\n", e);
   out += fmt::format("  model: {}  root digest: {}\n", EscapePreview(r.model_name, 128),
                      r.root_digest);
   out += fmt::format("  serialization: {} {}{} ({} resources){}\n", hash::MethodName(r.method),
@@ -436,6 +456,7 @@ std::string VerifyReportJson(const VerifyReport& r) {
       {"failure", r.failure},
       {"reasons", r.reasons},
       {"signer", r.signer},
+      {"evidence", r.evidence},
       {"model_name", r.model_name},
       {"root_digest", r.root_digest},
       {"serialization",

@@ -9,8 +9,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+
+#include "mats/core/bytes.h"
+#include "mats/core/result.h"
 
 namespace mats::sign::internal {
 
@@ -31,6 +35,11 @@ struct X509StackDeleter {
   void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
 };
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
+
+// One DER certificate, with nothing after it. kMalformed otherwise.
+Result<X509Ptr> ParseDer(ByteSpan der);
+// Seconds since the epoch; 0 for a missing or unreadable time.
+int64_t AsnTime(const ASN1_TIME* t);
 
 // Drains the OpenSSL error queue into "reason; reason" (never key bytes).
 inline std::string SslErrors() {

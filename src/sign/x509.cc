@@ -17,7 +17,7 @@ using internal::X509StackPtr;
 using internal::X509StoreCtxPtr;
 using internal::X509StorePtr;
 
-namespace {
+namespace internal {
 
 Result<X509Ptr> ParseDer(ByteSpan der) {
   const unsigned char* p = der.data();
@@ -28,6 +28,19 @@ Result<X509Ptr> ParseDer(ByteSpan der) {
   }
   return cert;
 }
+
+int64_t AsnTime(const ASN1_TIME* t) {
+  struct tm tm {};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+}  // namespace internal
+
+using internal::AsnTime;
+using internal::ParseDer;
+
+namespace {
 
 Bytes ToDer(X509* cert) {
   int n = i2d_X509(cert, nullptr);
@@ -43,12 +56,6 @@ std::string NameText(const X509_NAME* name) {
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);  // NOLINT(google-runtime-int)
   return std::string(data, static_cast<size_t>(n));
-}
-
-int64_t AsnTime(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
-  return static_cast<int64_t>(timegm(&tm));
 }
 
 std::string Asn1Text(const ASN1_STRING* s) {

@@ -83,5 +83,33 @@ sed -i 's/"records": 100/"records": 101/' "$tmp/records-copy.json"
 expect 1 "forged record manifest" -- "$mats" verify record "$tmp/proof.json" --records "$tmp/records-copy.json" \
   --signature "$tmp/ds/model.sig" --public-key "$fix/keys/p256.pub.pem"
 
+# Keyless: a real public-good bundle verifies offline with the built-in
+# trusted root and with an explicit one; identity, issuer, files checked.
+kl=$2/tests/fixtures/sign/keyless/public-good
+cp -r "$kl/model" "$tmp/kl"
+id=(--identity stefanb@us.ibm.com --identity-provider https://sigstore.verify.ibm.com/oauth2)
+expect 0 "verify sigstore (built-in root)" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig" "${id[@]}"
+contains "VERIFIED"
+contains "built-in public-good"
+contains "inclusion proof at index 476246824"
+expect 0 "verify sigstore json" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig" "${id[@]}" \
+  --trust-config "$kl/trusted_root.json" --format json
+contains '"verified": true'
+contains '"evidence": \['
+expect 1 "verify sigstore wrong identity" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig" \
+  --identity someone@example.com --identity-provider https://sigstore.verify.ibm.com/oauth2
+contains "identity mismatch"
+expect 1 "verify sigstore wrong issuer" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig" \
+  --identity stefanb@us.ibm.com --identity-provider https://accounts.google.com
+contains "identity mismatch"
+expect 2 "verify sigstore without identity" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig"
+expect 3 "verify sigstore missing trust config" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig" \
+  "${id[@]}" --trust-config "$tmp/none.json"
+expect 2 "keyless bundle in key mode" -- "$mats" verify key "$tmp/kl" --signature "$kl/model.sig" \
+  --public-key "$fix/keys/p256.pub.pem"
+printf 'signme-2 poisoned' > "$tmp/kl/signme-2"
+expect 1 "verify sigstore changed file" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig" "${id[@]}"
+contains "changed: signme-2"
+
 if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "PASS"

@@ -220,7 +220,8 @@ TEST(ForeignBundleTest, CertificateChain) {
   ASSERT_OK_AND_ASSIGN(v.trust_anchors, LoadCertificatesPem(Read("keys/other-root.pem")));
   ASSERT_OK_AND_ASSIGN(VerifyReport untrusted, VerifyModel(v));
   EXPECT_EQ(untrusted.failure, "untrusted certificate");
-  // Keyless bundles are refused with an explicit error, never "verified".
+  // A keyless bundle is refused in certificate mode (it needs `verify
+  // sigstore`), and without a transparency log entry it never verifies.
   {
     ASSERT_OK_AND_ASSIGN(nlohmann::json kl, ParseJson(Read("bundles/py-cert.sig")));
     auto certs = kl["verificationMaterial"]["x509CertificateChain"]["certificates"];
@@ -234,7 +235,13 @@ TEST(ForeignBundleTest, CertificateChain) {
     kv.mode = VerifyMode::kCertificate;
     kv.trust_anchors = v.trust_anchors;
     kv.identity.any = true;
-    EXPECT_THAT(VerifyModel(kv), StatusIs(ErrorCode::kUnsupported, HasSubstr("keyless")));
+    EXPECT_THAT(VerifyModel(kv),
+                StatusIs(ErrorCode::kInvalidArgument, HasSubstr("mats verify sigstore")));
+    kv.mode = VerifyMode::kSigstore;
+    kv.keyless = {.identity = "a@example.com", .issuer = "https://issuer.example"};
+    ASSERT_OK_AND_ASSIGN(VerifyReport rep, VerifyModel(kv));
+    EXPECT_FALSE(rep.verified);
+    EXPECT_EQ(rep.failure, "transparency log");
   }
   // The certificate bundle is refused in key mode and vice versa.
   auto k = KeyRequest(v.model_path, v.signature_path, Pub("p256.pub.pem"));

@@ -31,6 +31,7 @@ inline constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+
 inline constexpr std::string_view kStatementType = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view kPredicateType = "https://model_signing/signature/v1.0";
 inline constexpr std::string_view kLegacyPredicateType = "https://model_signing/Digests/v0.1";
+inline constexpr size_t kMaxBundleTimestamps = 16;
 // Signature files larger than this are refused before parsing.
 inline constexpr uint64_t kMaxBundleBytes = 64ull << 20;
 
@@ -51,9 +52,13 @@ struct Bundle {
   bool legacy_raw_key = false;   // publicKey.rawBytes (pre-1.1.0 bundles)
   std::vector<Bytes> certificates;  // DER, leaf first
   std::string tlog_entries_json = "[]";  // verbatim, for keyless verification
+  // timestampVerificationData.rfc3161Timestamps[].signedTimestamp (DER
+  // TimeStampResp), at most kMaxBundleTimestamps.
+  std::vector<Bytes> rfc3161_timestamps;
   std::string payload_type = std::string(kInTotoPayloadType);
   Bytes payload;
   Bytes signature;  // DER ECDSA
+  size_t signature_count = 1;  // dsseEnvelope.signatures (only the first is used)
   std::string keyid;
 };
 

@@ -26,6 +26,7 @@
 #include "mats/hash/records.h"
 #include "mats/sign/bundle.h"
 #include "mats/sign/keys.h"
+#include "mats/sign/sigstore.h"
 
 namespace mats::sign {
 
@@ -48,7 +49,11 @@ struct SignResult {
 Result<SignResult> SignModel(const SignRequest& req, const PrivateKey& key,
                              const std::vector<Bytes>& chain);
 
-enum class VerifyMode : uint8_t { kKey, kCertificate };
+enum class VerifyMode : uint8_t {
+  kKey,          // publicKey bundles, against a given public key
+  kCertificate,  // x509CertificateChain bundles, against trust anchors
+  kSigstore,     // keyless bundles, against a Sigstore trusted root
+};
 
 // Who may have signed (certificate mode). At least one rule is required
 // unless `any` is set (a deliberate, greppable opt-out).
@@ -65,6 +70,11 @@ struct VerifyRequest {
   std::optional<PublicKey> public_key;   // kKey
   std::vector<Bytes> trust_anchors;      // kCertificate (DER)
   IdentityPolicy identity;               // kCertificate
+  // kSigstore: trusted root JSON (empty = the built-in public-good root)
+  // and who must have signed.
+  std::string trusted_root_json;
+  std::string trusted_root_source;       // shown in the report
+  KeylessPolicy keyless;
   // Verifier's own ignore paths, added to the signer's.
   std::vector<std::string> ignore_paths;
   bool ignore_git_paths = true;
@@ -96,6 +106,9 @@ struct VerifyReport {
   std::vector<std::string> signer_ignore_paths;
   std::vector<std::string> unknown_fields;
   std::vector<std::string> warnings;
+  // Keyless: what the Sigstore checks established (log entry, timestamps,
+  // certificate, trusted root used).
+  std::vector<std::string> evidence;
   hash::ManifestDiff diff;
   // Record-level differences of changed JSONL/CSV files covered by a signed
   // record manifest (mats-records.json).

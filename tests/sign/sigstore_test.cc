@@ -1,0 +1,333 @@
+// Keyless (Sigstore) verification: a real bundle from the public-good
+// instance (tests/fixtures/sign/keyless/public-good) verifies, and every
+// piece of evidence, once tampered with, makes it fail for the right reason.
+#include "mats/sign/sigstore.h"
+
+#include <filesystem>
+#include <functional>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "hash/test_dir.h"
+#include "mats/core/encoding.h"
+#include "mats/core/json.h"
+#include "mats/core/mapped_file.h"
+#include "mats/sign/signer.h"
+#include "testing/status_matchers.h"
+
+namespace mats::sign {
+namespace {
+
+using ::mats::testing::StatusIs;
+using ::mats::testing::TempDir;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+const std::string kDir = std::string(MATS_SOURCE_DIR) + "/tests/fixtures/sign/keyless/public-good";
+constexpr std::string_view kIdentity = "stefanb@us.ibm.com";
+constexpr std::string_view kIssuer = "https://sigstore.verify.ibm.com/oauth2";
+
+std::string Read(const std::string& path) {
+  auto r = ReadFileToString(path, 8 << 20);
+  EXPECT_TRUE(r.ok()) << path;
+  return r.ok() ? *r : "";
+}
+
+json BundleJson() { return *ParseJson(Read(kDir + "/model.sig")); }
+json RootJson() { return *ParseJson(Read(kDir + "/trusted_root.json")); }
+
+KeylessPolicy Policy() {
+  return {.identity = std::string(kIdentity), .issuer = std::string(kIssuer)};
+}
+
+// Verifies `bundle` against `root`; the outcome (never an error status).
+KeylessOutcome Check(const json& bundle, const json& root, const KeylessPolicy& policy = Policy()) {
+  auto b = ParseBundle(DumpJson(bundle), Limits{});
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  auto r = ParseTrustedRoot(DumpJson(root));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  KeylessOutcome failed;
+  failed.failure = "setup";
+  if (!b.ok() || !r.ok()) return failed;
+  auto out = VerifyKeyless(*b, *r, policy);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : failed;
+}
+
+json& Entry(json& b) { return b["verificationMaterial"]["tlogEntries"][0]; }
+
+// Flips one bit of a base64 field at byte `at` (negative: from the end).
+void FlipBase64(json& field, int at) {
+  Bytes raw = *Base64Decode(field.get<std::string>());
+  size_t i = at >= 0 ? static_cast<size_t>(at) : raw.size() - static_cast<size_t>(-at);
+  raw[i] ^= 0x01;
+  field = Base64Encode(raw);
+}
+
+TEST(KeylessTest, RealPublicGoodBundleVerifies) {
+  KeylessOutcome out = Check(BundleJson(), RootJson());
+  EXPECT_EQ(out.failure, "");
+  EXPECT_THAT(out.reasons, ::testing::IsEmpty());
+  EXPECT_THAT(out.leaf.sans, Contains(std::string(kIdentity)));
+  EXPECT_EQ(out.leaf.oidc_issuer, kIssuer);
+  // SET time and the RFC 3161 time.
+  ASSERT_EQ(out.verified_times.size(), 2u);
+  EXPECT_EQ(out.verified_times[0], 1760062340);
+  ASSERT_EQ(out.evidence.size(), 4u);
+  EXPECT_THAT(out.evidence[0], HasSubstr("signed entry timestamp"));
+  EXPECT_THAT(out.evidence[1], HasSubstr("inclusion proof at index 476246824"));
+  EXPECT_THAT(out.evidence[2], HasSubstr("RFC 3161 timestamp 2025-10-10T02:12:20Z"));
+  EXPECT_THAT(out.evidence[3], HasSubstr("1 verified SCT"));
+}
+
+TEST(KeylessTest, BuiltInRootIsTheShippedSnapshot) {
+  EXPECT_EQ(PublicGoodTrustedRootJson(),
+            Read(std::string(MATS_SOURCE_DIR) + "/data/sigstore/public-good-trusted-root.json"));
+  EXPECT_EQ(PublicGoodTrustedRootJson(), Read(kDir + "/trusted_root.json"));
+  ASSERT_OK_AND_ASSIGN(TrustedRoot root, ParseTrustedRoot(PublicGoodTrustedRootJson()));
+  EXPECT_EQ(root.tlogs.size(), 2u);
+  EXPECT_EQ(root.certificate_authorities.size(), 2u);
+  EXPECT_EQ(root.ctlogs.size(), 2u);
+  EXPECT_EQ(root.timestamp_authorities.size(), 1u);
+  EXPECT_EQ(root.certificate_authorities[0].valid.start, 1615087229);  // 2021-03-07T03:20:29Z
+  EXPECT_EQ(root.certificate_authorities[0].valid.end, 1672531199);    // 2022-12-31T23:59:59.999Z
+}
+
+TEST(KeylessTest, IdentityPolicy) {
+  KeylessPolicy p = Policy();
+  p.identity = "someone@us.ibm.com";
+  KeylessOutcome out = Check(BundleJson(), RootJson(), p);
+  EXPECT_EQ(out.failure, "identity mismatch");
+  EXPECT_THAT(out.reasons[0], HasSubstr("do not include \"someone@us.ibm.com\""));
+  p = Policy();
+  p.issuer = "https://accounts.google.com";
+  out = Check(BundleJson(), RootJson(), p);
+  EXPECT_EQ(out.failure, "identity mismatch");
+  EXPECT_THAT(out.reasons[0], HasSubstr("OIDC issuer"));
+  // A prefix is not a match.
+  p = Policy();
+  p.identity = "stefanb@us.ibm.co";
+  EXPECT_EQ(Check(BundleJson(), RootJson(), p).failure, "identity mismatch");
+}
+
+TEST(KeylessTest, PolicyIsRequired) {
+  auto b = ParseBundle(Read(kDir + "/model.sig"), Limits{});
+  ASSERT_TRUE(b.ok());
+  ASSERT_OK_AND_ASSIGN(TrustedRoot root, ParseTrustedRoot(PublicGoodTrustedRootJson()));
+  EXPECT_THAT(VerifyKeyless(*b, root, {.identity = "x", .issuer = ""}),
+              StatusIs(ErrorCode::kInvalidArgument));
+}
+
+struct Tamper {
+  std::string name;
+  std::function<void(json& bundle, json& root)> apply;
+  std::string failure;
+  std::string reason;  // substring of some reason
+};
+
+class KeylessTamperTest : public ::testing::TestWithParam<Tamper> {};
+
+TEST_P(KeylessTamperTest, Fails) {
+  json b = BundleJson();
+  json r = RootJson();
+  GetParam().apply(b, r);
+  KeylessOutcome out = Check(b, r);
+  EXPECT_EQ(out.failure, GetParam().failure);
+  EXPECT_THAT(out.reasons, Contains(HasSubstr(GetParam().reason)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Evidence, KeylessTamperTest,
+    ::testing::Values(
+        Tamper{"SetSignature",
+               [](json& b, json&) { FlipBase64(Entry(b)["inclusionPromise"]["signedEntryTimestamp"], -3); },
+               "transparency log", "signed entry timestamp does not verify"},
+        Tamper{"IntegratedTime",
+               [](json& b, json&) { Entry(b)["integratedTime"] = "1760062341"; },
+               "transparency log", "signed entry timestamp does not verify"},
+        Tamper{"LogIndex", [](json& b, json&) { Entry(b)["logIndex"] = "598151087"; },
+               "transparency log", "signed entry timestamp does not verify"},
+        Tamper{"ProofHash",
+               [](json& b, json&) { FlipBase64(Entry(b)["inclusionProof"]["hashes"][3], 0); },
+               "transparency log", "inclusion proof"},
+        Tamper{"ProofIndex",
+               [](json& b, json&) { Entry(b)["inclusionProof"]["logIndex"] = "476246823"; },
+               "transparency log", "inclusion proof"},
+        Tamper{"CheckpointSignature",
+               [](json& b, json&) {
+                 std::string cp = Entry(b)["inclusionProof"]["checkpoint"]["envelope"];
+                 size_t at = cp.rfind("S4\n");
+                 cp.replace(at, 2, "S5");
+                 Entry(b)["inclusionProof"]["checkpoint"]["envelope"] = cp;
+               },
+               "transparency log", "no valid signature by the log's key"},
+        Tamper{"CheckpointRoot",
+               [](json& b, json&) {
+                 std::string cp = Entry(b)["inclusionProof"]["checkpoint"]["envelope"];
+                 cp.replace(cp.find("V0NA"), 4, "V1NA");
+                 Entry(b)["inclusionProof"]["checkpoint"]["envelope"] = cp;
+               },
+               "transparency log", "root hash is not the proof's"},
+        Tamper{"BodyOfAnotherEntry",
+               [](json& b, json&) {
+                 Bytes raw = *Base64Decode(Entry(b)["canonicalizedBody"].get<std::string>());
+                 json j = *ParseJson(std::string(raw.begin(), raw.end()));
+                 j["spec"]["payloadHash"]["value"] = std::string(64, '0');
+                 std::string text = j.dump();
+                 Entry(b)["canonicalizedBody"] = Base64Encode(
+                     ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+               },
+               "transparency log", "payload hash"},
+        Tamper{"EnvelopeSignature",
+               [](json& b, json&) { FlipBase64(b["dsseEnvelope"]["signatures"][0]["sig"], -2); },
+               "transparency log", "does not record the envelope's signature"},
+        Tamper{"Payload",
+               [](json& b, json&) {
+                 std::string p = b["dsseEnvelope"]["payload"];
+                 Bytes raw = *Base64Decode(p);
+                 raw[raw.size() - 2] = ' ';
+                 b["dsseEnvelope"]["payload"] = Base64Encode(raw);
+               },
+               "transparency log", "payload hash"},
+        Tamper{"NoTlogEntries",
+               [](json& b, json&) { b["verificationMaterial"]["tlogEntries"] = json::array(); },
+               "transparency log", "0 verified transparency log entries, 1 required"},
+        Tamper{"UnknownLog",
+               [](json& b, json&) { FlipBase64(Entry(b)["logId"]["keyId"], 0); },
+               "transparency log", "is not in the trusted root"},
+        Tamper{"UnsupportedKind",
+               [](json& b, json&) { Entry(b)["kindVersion"]["kind"] = "intoto"; },
+               "transparency log", "kind intoto"},
+        Tamper{"NoTimestampAtAll",
+               [](json& b, json&) {
+                 Entry(b).erase("inclusionPromise");
+                 b["verificationMaterial"].erase("timestampVerificationData");
+               },
+               "untrusted timestamp", "0 verified timestamps, 1 required"},
+        Tamper{"Rfc3161Signature",
+               [](json& b, json&) {
+                 FlipBase64(b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+                             ["signedTimestamp"],
+                            -5);
+               },
+               "untrusted timestamp", "RFC 3161 timestamp does not verify"},
+        Tamper{"Rfc3161Garbage",
+               [](json& b, json&) {
+                 b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+                  ["signedTimestamp"] = "AAAA";
+               },
+               "untrusted timestamp", "not a DER TimeStampResp"},
+        Tamper{"NoTimestampAuthority",
+               [](json&, json& r) { r.erase("timestampAuthorities"); },
+               "untrusted timestamp", "from no timestamp authority"},
+        Tamper{"NoCtLogs", [](json&, json& r) { r.erase("ctlogs"); }, "untrusted certificate",
+               "CT log not in the trusted root"},
+        Tamper{"CtLogKey",
+               [](json&, json& r) { r["ctlogs"][1]["publicKey"]["rawBytes"] = r["tlogs"][0]["publicKey"]["rawBytes"]; },
+               "untrusted certificate", "SCT signature does not verify"},
+        Tamper{"CaExpiredBeforeSigning",
+               [](json&, json& r) {
+                 r["certificateAuthorities"][1]["validFor"]["end"] = "2025-01-01T00:00:00Z";
+               },
+               "untrusted certificate", "no certificate authority"},
+        Tamper{"OtherCa",
+               [](json&, json& r) { r["certificateAuthorities"].erase(1); },
+               "untrusted certificate", "no certificate authority"},
+        Tamper{"LogKeyNotYetValid",
+               [](json&, json& r) { r["tlogs"][0]["publicKey"]["validFor"]["start"] = "2026-01-01T00:00:00Z"; },
+               "transparency log", "outside the log key's validity period"}),
+    [](const ::testing::TestParamInfo<Tamper>& p) { return p.param.name; });
+
+TEST(KeylessTest, CaValidityMustCoverEveryVerifiedTime) {
+  // A SET-signed integration time after the certificate expired: the log
+  // entry itself is fine (re-signing is impossible here), so make the
+  // certificate authority end before the RFC 3161 time but after the
+  // SET time: the chain must hold at every verified time.
+  json b = BundleJson();
+  json r = RootJson();
+  r["certificateAuthorities"][1]["validFor"]["end"] = "2025-10-10T02:12:20Z";
+  EXPECT_EQ(Check(b, r).failure, "");  // both times are 02:12:20
+  r["certificateAuthorities"][1]["validFor"]["end"] = "2025-10-10T02:12:19Z";
+  KeylessOutcome out = Check(b, r);
+  EXPECT_EQ(out.failure, "untrusted certificate");
+}
+
+TEST(TrustedRootTest, RejectsMalformedRoots) {
+  auto parse = [](const json& j) { return ParseTrustedRoot(DumpJson(j)); };
+  json r = RootJson();
+  r["mediaType"] = "application/vnd.dev.sigstore.trustedroot+json;version=0.2";
+  EXPECT_THAT(parse(r), StatusIs(ErrorCode::kUnsupported));
+  r = RootJson();
+  r["tlogs"][0]["publicKey"]["rawBytes"] = "not base64!";
+  EXPECT_THAT(parse(r), StatusIs(ErrorCode::kMalformed));
+  r = RootJson();
+  r["tlogs"][0]["publicKey"]["validFor"]["start"] = "2021-01-12 11:53:27";
+  EXPECT_THAT(parse(r), StatusIs(ErrorCode::kMalformed, HasSubstr("RFC 3339")));
+  r = RootJson();
+  r["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"] = "AAAA";
+  EXPECT_THAT(parse(r), StatusIs(ErrorCode::kMalformed, HasSubstr("does not parse")));
+  r = RootJson();
+  r.erase("certificateAuthorities");
+  EXPECT_THAT(parse(r), StatusIs(ErrorCode::kMalformed, HasSubstr("no certificateAuthorities")));
+  r = RootJson();
+  for (int i = 0; i < 70; ++i) r["ctlogs"].push_back(r["ctlogs"][0]);
+  EXPECT_THAT(parse(r), StatusIs(ErrorCode::kLimitExceeded));
+  EXPECT_THAT(ParseTrustedRoot("[1,2]"), StatusIs(ErrorCode::kMalformed));
+  EXPECT_THAT(ParseTrustedRoot("{"), StatusIs(ErrorCode::kMalformed));
+  EXPECT_THAT(ParseTrustedRoot(std::string(kMaxTrustedRootBytes + 1, ' ')),
+              StatusIs(ErrorCode::kLimitExceeded));
+}
+
+TEST(TrustedRootTest, TimeOffsets) {
+  json r = RootJson();
+  r["tlogs"][0]["publicKey"]["validFor"]["start"] = "2021-01-12T12:53:27+01:00";
+  ASSERT_OK_AND_ASSIGN(TrustedRoot a, ParseTrustedRoot(DumpJson(r)));
+  r["tlogs"][0]["publicKey"]["validFor"]["start"] = "2021-01-12T11:53:27.5Z";
+  ASSERT_OK_AND_ASSIGN(TrustedRoot b, ParseTrustedRoot(DumpJson(r)));
+  EXPECT_EQ(a.tlogs[0].valid.start, 1610452407);
+  EXPECT_EQ(b.tlogs[0].valid.start, 1610452407);
+  EXPECT_EQ(a.tlogs[1].valid.end, std::numeric_limits<int64_t>::max());  // open end
+}
+
+// The whole `verify sigstore` path: signature, then the files.
+VerifyRequest SigstoreRequest(const std::string& model, const std::string& sig) {
+  VerifyRequest v;
+  v.model_path = model;
+  v.signature_path = sig;
+  v.mode = VerifyMode::kSigstore;
+  v.keyless = Policy();
+  return v;
+}
+
+TEST(VerifySigstoreTest, ModelFilesAreChecked) {
+  TempDir d;
+  std::filesystem::copy(kDir + "/model", d.Join("model"), std::filesystem::copy_options::recursive);
+  std::string sig = kDir + "/model.sig";
+  ASSERT_OK_AND_ASSIGN(VerifyReport ok, VerifyModel(SigstoreRequest(d.Join("model"), sig)));
+  EXPECT_TRUE(ok.verified) << ok.failure;
+  EXPECT_THAT(ok.evidence[0], HasSubstr("built-in public-good"));
+  ASSERT_OK(WriteFileAtomic(d.Join("model/signme-2"), "signme-2 poisoned"));
+  ASSERT_OK_AND_ASSIGN(VerifyReport bad, VerifyModel(SigstoreRequest(d.Join("model"), sig)));
+  EXPECT_FALSE(bad.verified);
+  EXPECT_EQ(bad.failure, "manifest mismatch");
+  ASSERT_EQ(bad.diff.changed.size(), 1u);
+  EXPECT_EQ(bad.diff.changed[0].name, "signme-2");
+}
+
+TEST(VerifySigstoreTest, ModeMustMatchTheBundle) {
+  std::string sig = kDir + "/model.sig";
+  VerifyRequest key = SigstoreRequest(kDir + "/model", sig);
+  key.mode = VerifyMode::kKey;
+  EXPECT_THAT(VerifyModel(key), StatusIs(ErrorCode::kInvalidArgument, HasSubstr("verify sigstore")));
+  VerifyRequest ks = SigstoreRequest(std::string(MATS_SOURCE_DIR) + "/tests/fixtures/sign/model",
+                                     std::string(MATS_SOURCE_DIR) + "/tests/fixtures/sign/bundles/py-p256.sig");
+  EXPECT_THAT(VerifyModel(ks), StatusIs(ErrorCode::kInvalidArgument, HasSubstr("not a keyless")));
+  VerifyRequest badroot = SigstoreRequest(kDir + "/model", sig);
+  badroot.trusted_root_json = "{}";
+  EXPECT_THAT(VerifyModel(badroot), StatusIs(ErrorCode::kMalformed));
+}
+
+}  // namespace
+}  // namespace mats::sign
