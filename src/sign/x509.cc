@@ -174,9 +174,10 @@ Status VerifyCertificateChain(const std::vector<Bytes>& chain,
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
-    return VerificationFailed("untrusted certificate: {} (subject {})",
-                              X509_verify_cert_error_string(err),
-                              EscapePreview(NameText(X509_get_subject_name(leaf.get())), 128));
+    std::string subject = NameText(X509_get_subject_name(leaf.get()));
+    return VerificationFailed("untrusted certificate: {}{}", X509_verify_cert_error_string(err),
+                              subject.empty() ? std::string(" (empty subject)")
+                                              : " (subject " + EscapePreview(subject, 128) + ")");
   }
   MATS_ASSIGN_OR_RETURN(CertificateInfo info, ReadCertificateInfo(chain[0]));
   if (!info.digital_signature && !info.code_signing)

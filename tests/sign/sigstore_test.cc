@@ -329,5 +329,70 @@ TEST(VerifySigstoreTest, ModeMustMatchTheBundle) {
   EXPECT_THAT(VerifyModel(badroot), StatusIs(ErrorCode::kMalformed));
 }
 
+
+// A private Sigstore instance built independently from the specification
+// (tools/gen/gen_keyless_fixtures.py; sigstore-js accepts model.sig and
+// rejects every variant, see tests/interop/sigstore).
+const std::string kPrivate = std::string(MATS_SOURCE_DIR) + "/tests/fixtures/sign/keyless/private";
+
+VerifyReport VerifyPrivate(const std::string& sig) {
+  VerifyRequest v;
+  v.model_path = kPrivate + "/model";
+  v.signature_path = kPrivate + "/" + sig;
+  v.mode = VerifyMode::kSigstore;
+  v.keyless = {.identity = "mats-test@example.com", .issuer = "https://issuer.mats.test"};
+  v.trusted_root_json = Read(kPrivate + "/trusted_root.json");
+  v.trusted_root_source = "private";
+  auto r = VerifyModel(v);
+  EXPECT_TRUE(r.ok()) << sig << ": " << r.status().ToString();
+  return r.ok() ? *r : VerifyReport{};
+}
+
+TEST(PrivateInstanceTest, ValidBundleVerifies) {
+  VerifyReport r = VerifyPrivate("model.sig");
+  EXPECT_TRUE(r.verified) << r.failure << " " << ::testing::PrintToString(r.reasons);
+  EXPECT_EQ(r.resources, 3u);
+}
+
+TEST(PrivateInstanceTest, PublicGoodRootDoesNotTrustIt) {
+  VerifyRequest v;
+  v.model_path = kPrivate + "/model";
+  v.signature_path = kPrivate + "/model.sig";
+  v.mode = VerifyMode::kSigstore;
+  v.keyless = {.identity = "mats-test@example.com", .issuer = "https://issuer.mats.test"};
+  ASSERT_OK_AND_ASSIGN(VerifyReport r, VerifyModel(v));
+  EXPECT_FALSE(r.verified);
+  EXPECT_EQ(r.failure, "transparency log");
+}
+
+struct Variant {
+  std::string sig;
+  std::string failure;
+  std::string reason;
+};
+
+class PrivateVariantTest : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(PrivateVariantTest, Rejected) {
+  VerifyReport r = VerifyPrivate(GetParam().sig);
+  EXPECT_FALSE(r.verified);
+  EXPECT_EQ(r.failure, GetParam().failure);
+  EXPECT_THAT(r.reasons, Contains(HasSubstr(GetParam().reason)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, PrivateVariantTest,
+    ::testing::Values(
+        Variant{"no-sct.sig", "untrusted certificate", "no signed certificate timestamp"},
+        Variant{"expired.sig", "untrusted certificate", "certificate has expired"},
+        Variant{"other-body.sig", "transparency log", "payload hash"},
+        Variant{"other-ca.sig", "untrusted certificate", "unable to get local issuer"},
+        Variant{"bad-checkpoint.sig", "transparency log", "no valid signature by the log's key"}),
+    [](const ::testing::TestParamInfo<Variant>& p) {
+      std::string n = p.param.sig.substr(0, p.param.sig.find('.'));
+      std::erase(n, '-');
+      return n;
+    });
+
 }  // namespace
 }  // namespace mats::sign
