@@ -74,8 +74,10 @@ Data& Inputs() {
   return d;
 }
 
-void RunHasher(benchmark::State& state, const std::string& path, mats::hash::Method method) {
+void RunHasher(benchmark::State& state, const std::string& path, mats::hash::Method method,
+               mats::hash::ReadMode mode = mats::hash::ReadMode::kMmap) {
   mats::hash::HashOptions o;
+  o.read_mode = mode;
   o.method = method;
   o.shard_size = 64ull << 20;
   o.threads = static_cast<size_t>(state.range(0));
@@ -96,6 +98,10 @@ void RunHasher(benchmark::State& state, const std::string& path, mats::hash::Met
 void BM_HashOneLargeFileShards(benchmark::State& state) {
   RunHasher(state, Inputs().large(), mats::hash::Method::kShards);
 }
+// The same with pread() into a buffer instead of mappings.
+void BM_HashOneLargeFileShardsPread(benchmark::State& state) {
+  RunHasher(state, Inputs().large(), mats::hash::Method::kShards, mats::hash::ReadMode::kPread);
+}
 void BM_HashOneLargeFileFiles(benchmark::State& state) {
   RunHasher(state, Inputs().large(), mats::hash::Method::kFiles);
 }
@@ -106,6 +112,7 @@ void BM_HashManyFilesShards(benchmark::State& state) {
   RunHasher(state, Inputs().many(), mats::hash::Method::kShards);
 }
 BENCHMARK(BM_HashOneLargeFileShards)->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_HashOneLargeFileShardsPread)->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_HashOneLargeFileFiles)->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_HashManyFilesFiles)->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_HashManyFilesShards)->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);

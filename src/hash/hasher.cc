@@ -3,14 +3,19 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <csetjmp>
+#include <csignal>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -221,6 +226,79 @@ class Progress {
   Mutex mu_;
 };
 
+// SIGBUS guard for mapped reads. Touching a mapped page past the end of a
+// file truncated meanwhile raises SIGBUS; while a thread hashes a mapping,
+// its guard names the mapped range and the handler jumps back to the
+// hashing loop, which reports "changed while hashing". Faults that are not
+// ours go to the previous disposition (restored, then the access re-faults).
+struct BusGuard {
+  sigjmp_buf env;
+  const uint8_t* begin = nullptr;
+  const uint8_t* end = nullptr;
+};
+thread_local BusGuard* volatile t_bus_guard = nullptr;
+struct sigaction g_previous_sigbus {};
+
+void OnSigbus(int, siginfo_t* info, void*) {
+  BusGuard* g = t_bus_guard;
+  const auto* addr = static_cast<const uint8_t*>(info->si_addr);
+  if (g != nullptr && addr >= g->begin && addr < g->end) siglongjmp(g->env, 1);
+  sigaction(SIGBUS, &g_previous_sigbus, nullptr);
+}
+
+bool InstallSigbusHandler() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = OnSigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    ok = sigaction(SIGBUS, &sa, &g_previous_sigbus) == 0;
+  });
+  return ok;
+}
+
+enum class MapResult : uint8_t { kDone, kTruncated, kUnavailable };
+
+// Hashes [start, end) of `fd` through read-only mappings of about `window`
+// bytes. kUnavailable (before anything was hashed) when mmap fails, so the
+// caller can fall back to pread.
+MapResult HashMapped(int fd, uint64_t start, uint64_t end, size_t window, EVP_MD_CTX* ctx,
+                     Progress& progress) {
+  static const uint64_t kPage = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  uint64_t win = std::max<uint64_t>(kPage, window / kPage * kPage);
+  uint64_t pos = start;
+  while (pos < end) {
+    uint64_t aligned = pos / kPage * kPage;
+    uint64_t skip = pos - aligned;
+    uint64_t len = std::min<uint64_t>(win - skip, end - pos);
+    size_t map_len = static_cast<size_t>(skip + len);
+    void* m = mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
+                   static_cast<off_t>(aligned));
+    if (m == MAP_FAILED) return pos == start ? MapResult::kUnavailable : MapResult::kTruncated;
+    const auto* base = static_cast<const uint8_t*>(m);
+    BusGuard guard;
+    guard.begin = base;
+    guard.end = base + map_len;
+    // Nothing with a destructor lives between sigsetjmp and the guarded
+    // digest call; the signal mask is restored by siglongjmp.
+    if (sigsetjmp(guard.env, 1) == 0) {
+      t_bus_guard = &guard;
+      EVP_DigestUpdate(ctx, base + skip, static_cast<size_t>(len));
+      t_bus_guard = nullptr;
+    } else {
+      t_bus_guard = nullptr;
+      munmap(m, map_len);
+      return MapResult::kTruncated;
+    }
+    munmap(m, map_len);
+    progress.Add(len);
+    pos += len;
+  }
+  return MapResult::kDone;
+}
+
 Status HashItem(const FileEntry& f, const Item& it, const HashOptions& o,
                 Progress& progress, Bytes& digest) {
   auto changed = [&] {
@@ -246,17 +324,27 @@ Status HashItem(const FileEntry& f, const Item& it, const HashOptions& o,
   if (it.start == 0)
     posix_fadvise(fd.get(), 0, static_cast<off_t>(it.end), POSIX_FADV_SEQUENTIAL);
 
-  thread_local std::vector<uint8_t> buffer;
-  size_t want_buf = std::max<size_t>(o.read_buffer, 4096);
-  uint64_t len = it.end - it.start;
-  size_t buf_size = static_cast<size_t>(std::min<uint64_t>(want_buf, std::max<uint64_t>(len, 1)));
-  if (buffer.size() < buf_size) buffer.resize(buf_size);
-
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
                                                                EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), Md(o.algorithm), nullptr) != 1)
     return Internal("hash: EVP_DigestInit_ex failed");
   uint64_t pos = it.start;
+  if (o.read_mode == ReadMode::kMmap && it.end > it.start && InstallSigbusHandler()) {
+    switch (HashMapped(fd.get(), it.start, it.end, o.map_window, ctx.get(), progress)) {
+      case MapResult::kDone:
+        pos = it.end;
+        break;
+      case MapResult::kTruncated:
+        return changed();
+      case MapResult::kUnavailable:
+        break;  // e.g. a file system without mmap: read instead
+    }
+  }
+  thread_local std::vector<uint8_t> buffer;
+  size_t want_buf = std::max<size_t>(o.read_buffer, 4096);
+  uint64_t len = it.end - pos;
+  size_t buf_size = static_cast<size_t>(std::min<uint64_t>(want_buf, std::max<uint64_t>(len, 1)));
+  if (pos < it.end && buffer.size() < buf_size) buffer.resize(buf_size);
   while (pos < it.end) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf_size, it.end - pos));
     ssize_t r = pread(fd.get(), buffer.data(), n, static_cast<off_t>(pos));

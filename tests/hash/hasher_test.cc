@@ -138,20 +138,52 @@ TEST(HasherTest, IdenticalForAnyThreadCount) {
   d.Write("big.bin", blob);
   for (size_t i = 0; i < 40; ++i)
     d.Write(fmt::format("dir{}/f{}.txt", i % 5, i), std::string(i * 97, static_cast<char>('a' + i % 26)));
+  // Also identical for both read modes, tiny mapping windows and shards
+  // that do not start on a page boundary (5000).
   for (Method method : {Method::kFiles, Method::kShards}) {
-    std::vector<std::string> roots;
-    for (size_t threads : {size_t{1}, size_t{2}, size_t{8}}) {
-      HashOptions o;
-      o.method = method;
-      o.shard_size = 4096;
-      o.threads = threads;
-      o.read_buffer = 4096;
-      ASSERT_OK_AND_ASSIGN(Manifest m, HashModel(d.path(), o));
-      roots.push_back(HexEncode(RootDigest(m.resources)) + ManifestToJson(m));
+    for (uint64_t shard : {uint64_t{4096}, uint64_t{5000}}) {
+      std::vector<std::string> roots;
+      for (ReadMode mode : {ReadMode::kMmap, ReadMode::kPread}) {
+        for (size_t threads : {size_t{1}, size_t{2}, size_t{8}}) {
+          HashOptions o;
+          o.method = method;
+          o.shard_size = shard;
+          o.threads = threads;
+          o.read_mode = mode;
+          o.read_buffer = 4096;
+          o.map_window = 8192;
+          ASSERT_OK_AND_ASSIGN(Manifest m, HashModel(d.path(), o));
+          roots.push_back(HexEncode(RootDigest(m.resources)) + ManifestToJson(m));
+        }
+      }
+      for (size_t i = 1; i < roots.size(); ++i) EXPECT_EQ(roots[0], roots[i]) << i;
     }
-    EXPECT_EQ(roots[0], roots[1]);
-    EXPECT_EQ(roots[0], roots[2]);
   }
+}
+
+TEST(HasherTest, FileTruncatedUnderAMappingIsAnErrorNotACrash) {
+  // Pages of a mapping past the new end of a truncated file raise SIGBUS;
+  // the hasher must report the change and the process must survive.
+  TempDir d;
+  d.Write("w.bin", std::string(3 << 20, 'w'));
+  std::string target = d.Join("w.bin");
+  HashOptions o;
+  o.read_mode = ReadMode::kMmap;
+  o.map_window = 1 << 20;
+  o.threads = 1;
+  bool truncated = false;
+  o.progress = [&](uint64_t, uint64_t) {
+    if (truncated) return;
+    truncated = true;
+    ASSERT_EQ(truncate(target.c_str(), 4096), 0);
+  };
+  EXPECT_THAT(HashModel(d.path(), o), StatusIs(ErrorCode::kIo, HasSubstr("changed while hashing")));
+  EXPECT_TRUE(truncated);
+  // The mapping read still works afterwards.
+  d.Write("w.bin", "fine");
+  o.progress = nullptr;
+  ASSERT_OK_AND_ASSIGN(Manifest m, HashModel(d.path(), o));
+  EXPECT_EQ(m.resources.size(), 1u);
 }
 
 TEST(HasherTest, SymlinksRefusedByDefault) {

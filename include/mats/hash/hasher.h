@@ -13,11 +13,16 @@
 // one sequential stream on one core; shards mode spreads a large file over
 // all cores (see docs/signing.md, "Speed").
 //
-// Reads are large sequential pread() calls (read_buffer bytes per item,
-// default 8 MiB) with posix_fadvise(SEQUENTIAL); digests come from OpenSSL
-// EVP (SHA-NI when the CPU has it). A file whose size, mtime or inode
-// changes while it is hashed, or that returns fewer bytes than its size,
-// is an error (kIo, "changed while hashing").
+// Files are read through read-only mappings of `map_window` bytes
+// (MAP_POPULATE: page-cached data is hashed in place, without the copy a
+// read() makes), or with pread() of `read_buffer` bytes (ReadMode::kPread,
+// and the fallback when mmap fails); posix_fadvise(SEQUENTIAL) either way.
+// Digests come from OpenSSL EVP (SHA-NI when the CPU has it). A file whose
+// size, mtime or inode changes while it is hashed, or that returns fewer
+// bytes than its size, is an error (kIo, "changed while hashing"). A file
+// truncated under a mapping raises SIGBUS; the hasher installs a SIGBUS
+// handler (once per process, chaining to the previous one for faults that
+// are not its own) that turns it into that same error.
 #ifndef MATS_HASH_HASHER_H_
 #define MATS_HASH_HASHER_H_
 
@@ -42,6 +47,8 @@ using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 class HashCache;  // cache.h
 
+enum class ReadMode : uint8_t { kMmap, kPread };
+
 struct HashOptions {
   Method method = Method::kFiles;
   HashAlgorithm algorithm = HashAlgorithm::kSha256;
@@ -53,7 +60,9 @@ struct HashOptions {
   bool ignore_git_paths = true;
   bool allow_symlinks = false;
   size_t threads = 0;                   // 0 = all cores
-  size_t read_buffer = 512u << 10;        // bytes per read
+  ReadMode read_mode = ReadMode::kMmap;
+  size_t read_buffer = 512u << 10;      // bytes per pread
+  size_t map_window = 64u << 20;        // bytes per mapping (rounded to pages)
   uint64_t max_files = 1'000'000;       // Limits::max_files
   ProgressFn progress;
   // Optional incremental cache for signing (never pass one when verifying).
