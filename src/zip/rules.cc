@@ -87,10 +87,10 @@ constexpr RuleInfo kRules[] = {
      "https://www.bamsoftware.com/hacks/zipbomb/"},
     {kRuleUnsupportedMethod, "Unsupported compression method",
      Severity::kMedium,
-     "A member uses a compression method other than stored (0) or deflate "
-     "(8), e.g. bzip2, LZMA or zstd. mats does not decode it, so the member "
-     "was not scanned; scanners that skip such members silently are a known "
-     "evasion path.",
+     "A member uses a compression method mats does not decode (it decodes "
+     "stored 0, deflate 8, bzip2 12, LZMA 14, zstd 93 and xz 95), e.g. "
+     "PPMd (98) or an encrypted member, so the member was not scanned; "
+     "scanners that skip such members silently are a known evasion path.",
      "Re-create the archive with stored or deflated members, or inspect the "
      "member by hand.",
      kAtlasEvasion, kIntegrity, "PKWARE APPNOTE 4.4.5"},

@@ -124,7 +124,10 @@ Status AnalyzeZip(ByteSpan data, ScanContext& ctx) {
                                        e.local_header_offset));
       continue;
     }
-    if (pytorch::IsTensorStorageMember(layout, e.name)) {
+    // Storages that torch itself would read (stored or deflated) are only
+    // sniffed; any other method is unusual and decoded like a member.
+    if (pytorch::IsTensorStorageMember(layout, e.name) &&
+        (e.method == kMethodStored || e.method == kMethodDeflate)) {
       // Raw tensor bytes: not read (scan time must not grow with the
       // weights), so not CRC-checked either; only sniffed for a payload.
       Bytes head = ReadMemberPrefix(data, e, 16);
@@ -142,7 +145,7 @@ Status AnalyzeZip(ByteSpan data, ScanContext& ctx) {
                                          EscapePreview(e.name), payload),
                   .evidence = HexEncode(head)});
     }
-    if (e.method != kMethodStored && e.method != kMethodDeflate) {
+    if (!IsDecodableMethod(e.method)) {
       ctx.Report({.rule_id = std::string(kRuleUnsupportedMethod),
                   .severity = Severity::kMedium,
                   .member = EscapePreview(e.name, 256),

@@ -648,19 +648,54 @@ Result<MemberData> ReadMemberData(ByteSpan data, const ZipEntry& entry,
     }
     return MemberData::View(raw);
   }
-  if (entry.method != kMethodDeflate) {
+  if (!IsDecodableMethod(entry.method)) {
     return UnsupportedAt(entry.local_header_offset,
                          "zip: member '{}' uses compression method {}", Shown(entry.name),
                          entry.method);
   }
-  Result<archive::Inflated> inf = archive::Inflate(raw, archive::InflateMode::kRaw, limits);
-  if (!inf.ok()) {
-    const Status& s = inf.status();
+  auto located = [&](const Status& s) {
     return Status(s.code(), "zip: member '" + Shown(entry.name) + "': " + s.message(),
                   s.offset() ? std::optional<uint64_t>(*s.offset() + entry.data_offset)
                              : std::nullopt);
+  };
+  if (entry.method == kMethodDeflate) {
+    Result<archive::Inflated> inf = archive::Inflate(raw, archive::InflateMode::kRaw, limits);
+    if (!inf.ok()) return located(inf.status());
+    return MemberData::Owned(std::move(inf->data));
   }
-  return MemberData::Owned(std::move(inf->data));
+  auto decode = [&]() -> Result<Bytes> {
+    if (entry.method != kMethodLzma) {
+      archive::StreamFilter f = entry.method == kMethodBzip2  ? archive::StreamFilter::kBzip2
+                                : entry.method == kMethodZstd ? archive::StreamFilter::kZstd
+                                                              : archive::StreamFilter::kXz;
+      return archive::DecompressStream(raw, f, limits);
+    }
+    // APPNOTE 5.8.8: LZMA SDK version (2), properties size (2), properties,
+    // then raw LZMA. Rewritten as an .lzma ("LZMA alone") stream: the 5
+    // property bytes and the uncompressed size, unknown (all ones) when
+    // flag bit 1 says an end-of-stream marker terminates the data.
+    if (raw.size() < 4) return Malformed(0, "LZMA header truncated");
+    uint16_t props = static_cast<uint16_t>(raw[2] | (raw[3] << 8));
+    if (props != 5 || raw.size() < 9) return Malformed(2, "LZMA properties of {} bytes, want 5", props);
+    Bytes alone(raw.begin() + 4, raw.begin() + 9);
+    uint64_t size = (entry.flags & 0x2) != 0 ? ~uint64_t{0} : entry.uncompressed_size;
+    for (int i = 0; i < 8; ++i) alone.push_back(static_cast<uint8_t>(size >> (8 * i)));
+    alone.insert(alone.end(), raw.begin() + 9, raw.end());
+    Result<Bytes> r = archive::DecompressStream(alone, archive::StreamFilter::kLzma, limits);
+    // Offsets into the rewritten stream (13-byte header) back to the
+    // member's own bytes (9-byte header).
+    if (!r.ok() && r.status().offset() && *r.status().offset() >= 4)
+      return Status(r.status().code(), r.status().message(), *r.status().offset() - 4);
+    return r;
+  };
+  Result<Bytes> out = decode();
+  if (!out.ok()) return located(out.status());
+  return MemberData::Owned(std::move(out).value());
+}
+
+bool IsDecodableMethod(uint16_t method) {
+  return method == kMethodStored || method == kMethodDeflate || method == kMethodBzip2 ||
+         method == kMethodLzma || method == kMethodZstd || method == kMethodXz;
 }
 
 Bytes ReadMemberPrefix(ByteSpan data, const ZipEntry& entry, size_t n) {

@@ -6,6 +6,7 @@
 #include "mats/archive/archive.h"
 #include "mats/pytorch/layout.h"
 #include "mats/zip/zip.h"
+#include "mats/zip/zip_reader.h"
 #include "testing/recording_context.h"
 #include "testing/status_matchers.h"
 #include "zip/zip_test_util.h"
@@ -69,6 +70,32 @@ TEST(ZipAnalyzerTest, MaliciousMemberIsHandedToNestedScan) {
   EXPECT_EQ(n->data, kEvil);
 }
 
+// Every method Python's zipfile (numpy.load, keras) reads, plus zstd and
+// xz: the member is decoded, CRC-checked and handed to the nested scan.
+class ZipMethodTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ZipMethodTest, MemberIsDecodedAndScanned) {
+  RecordingContext ctx;
+  ASSERT_OK(Analyze(GetParam(), ctx));
+  EXPECT_TRUE(ctx.errors.empty()) << ctx.errors[0].status.ToString();
+  const auto* n = NestedNamed(ctx, "payload.pkl");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->data, kEvil);
+  for (const Finding& f : ctx.findings) EXPECT_NE(f.rule_id, kRuleUnsupportedMethod);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, ZipMethodTest,
+                         ::testing::Values("zip/bzip2_pickle.zip", "zip/lzma_pickle.zip",
+                                           "zip/zstd_pickle.zip", "zip/xz_pickle.zip"));
+
+TEST(ZipAnalyzerTest, CorruptBzip2MemberIsAnError) {
+  RecordingContext ctx;
+  ASSERT_OK(Analyze("zip/bad_bzip2.zip", ctx));
+  ASSERT_EQ(ctx.errors.size(), 1u);
+  EXPECT_EQ(ctx.errors[0].status.code(), ErrorCode::kMalformed);
+  EXPECT_THAT(ctx.errors[0].status.message(), ::testing::HasSubstr("data.pkl"));
+}
+
 struct RuleCase {
   const char* fixture;
   std::string_view rule;
@@ -118,10 +145,38 @@ TEST(ZipAnalyzerTest, DuplicateNamesScanBothMembers) {
 }
 
 TEST(ZipAnalyzerTest, UnsupportedMethodIsAnError) {
+  // Method 98 (PPMd): reported as a finding and an error, never silently
+  // skipped.
   RecordingContext ctx;
   ASSERT_OK(Analyze("zip/unsupported_method.zip", ctx));
   ASSERT_EQ(ctx.errors.size(), 1u);
   EXPECT_EQ(ctx.errors[0].status.code(), ErrorCode::kUnsupported);
+  EXPECT_TRUE(std::any_of(ctx.findings.begin(), ctx.findings.end(),
+                          [](const Finding& f) { return f.rule_id == kRuleUnsupportedMethod; }));
+}
+
+TEST(ZipAnalyzerTest, TorchStorageWithAnUnusualMethodIsDecoded) {
+  // torch.load reads only stored/deflated storages; one compressed with
+  // bzip2 is decoded and scanned instead of skipped unseen.
+  Bytes bz = LoadFixture("zip/bzip2_pickle.zip");
+  ASSERT_FALSE(bz.empty());
+  Bytes evil_bz;
+  {
+    auto z = ReadZip(bz, Limits{});
+    ASSERT_TRUE(z.ok());
+    const ZipEntry& e = z->entries[0];
+    evil_bz.assign(bz.begin() + static_cast<long>(e.data_offset),
+                   bz.begin() + static_cast<long>(e.data_offset + e.compressed_size));
+  }
+  RecordingContext ctx;
+  Bytes pkl = ToBytes("\x80\x02}q\x00."sv);
+  Bytes zip = BuildZip({{"archive/data.pkl", pkl},
+                        {"archive/data/0", kEvil, kMethodBzip2, 0, evil_bz}});
+  ASSERT_OK(AnalyzeZip(zip, ctx));
+  EXPECT_TRUE(ctx.errors.empty());
+  const auto* n = NestedNamed(ctx, "archive/data/0");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->data, kEvil);
 }
 
 TEST(ZipAnalyzerTest, BombIsReportedAsLimitError) {

@@ -410,9 +410,19 @@ TEST(ZipMemberTest, ErrorPaths) {
   EXPECT_THAT(ReadMemberData(z, e, dl).status(), StatusIs(ErrorCode::kMalformed, HasSubstr("past the end")));
   EXPECT_TRUE(ReadMemberPrefix(z, e, 4).empty());
   e = l.entries[0];
-  e.method = 12;
+  e.method = 98;  // PPMd: not decoded
   EXPECT_THAT(ReadMemberData(z, e, dl).status(), StatusIs(ErrorCode::kUnsupported));
   EXPECT_TRUE(ReadMemberPrefix(z, e, 4).empty());
+  e.method = 12;  // bzip2, but the bytes are not a bzip2 stream
+  EXPECT_THAT(ReadMemberData(z, e, dl).status(),
+              StatusIs(ErrorCode::kMalformed, HasSubstr("bzip2")));
+  e.method = 14;  // LZMA with a header that is too short
+  e.compressed_size = 2;
+  EXPECT_THAT(ReadMemberData(z, e, dl).status(),
+              StatusIs(ErrorCode::kMalformed, HasSubstr("LZMA header truncated")));
+  e.compressed_size = l.entries[0].compressed_size;
+  EXPECT_THAT(ReadMemberData(z, e, dl).status(),
+              StatusIs(ErrorCode::kMalformed, HasSubstr("LZMA properties")));
   e = l.entries[1];
   e.method = 8;
   Bytes corrupt = z;

@@ -60,10 +60,13 @@ inline Bytes RawDeflate(const Bytes& in) {
 }
 
 struct TestMember {
+  TestMember(std::string n, Bytes d, uint16_t m = 0, uint16_t f = 0, Bytes c = {})
+      : name(std::move(n)), data(std::move(d)), method(m), flags(f), compressed(std::move(c)) {}
   std::string name;
   Bytes data;          // stored as-is unless method == 8 (then deflated)
   uint16_t method = 0;
   uint16_t flags = 0;
+  Bytes compressed;    // if set: the member's bytes as stored (data = decoded)
 };
 
 // A well-formed zip of `members`; `eocd_at` receives the EOCD offset.
@@ -73,7 +76,7 @@ inline Bytes BuildZip(const std::vector<TestMember>& members, size_t* eocd_at = 
   std::vector<uint32_t> offsets;
   std::vector<Bytes> comp;
   for (const TestMember& m : members) {
-    Bytes c = m.method == 8 ? RawDeflate(m.data) : m.data;
+    Bytes c = !m.compressed.empty() ? m.compressed : m.method == 8 ? RawDeflate(m.data) : m.data;
     uint32_t crc = static_cast<uint32_t>(crc32(0, m.data.data(), static_cast<uInt>(m.data.size())));
     offsets.push_back(static_cast<uint32_t>(out.size()));
     PutU32(out, 0x04034b50);

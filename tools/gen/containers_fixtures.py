@@ -21,6 +21,7 @@ import struct
 import subprocess
 import tarfile
 import tempfile
+import zipfile
 import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -152,8 +153,7 @@ def gen_zip():
     cd = central_header(m, 0) + central_header(m2, 0)
     out += cd + eocd(2, len(cd), cd_off)
     write(a, "overlap.zip", bytes(out))
-    write(a, "unsupported_method.zip", build_zip(
-        [Member("data.pkl", EVIL_PICKLE, method=12, compressed=bz2.compress(EVIL_PICKLE))]))
+    gen_zip_methods()
     write(a, "traversal.zip", build_zip([
         Member("../../evil.pkl", BENIGN_PICKLE), Member("/etc/cron.d/x", b"x"),
         Member("C:\\Windows\\x.dll", b"x"), Member("dir\\file.txt", b"x"),
@@ -350,6 +350,38 @@ def gen_archive():
             write(a, "payload.pkl.lz4", open(src + ".lz4", "rb").read())
     finally:
         shutil.rmtree(tmp)
+
+
+def gen_zip_methods():
+    """Members compressed with every method Python's zipfile (and so
+    numpy.load, keras) can read besides stored/deflate, plus zstd (93, Python
+    3.14's zipfile) and xz (95); and one method nobody decodes (98, PPMd)."""
+    a = "zip"
+    # bzip2 (12) and LZMA (14) are written by Python's own zipfile, an
+    # implementation independent of ours.
+    for name, method in (("bzip2_pickle.zip", zipfile.ZIP_BZIP2),
+                         ("lzma_pickle.zip", zipfile.ZIP_LZMA)):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=method) as z:
+            info = zipfile.ZipInfo("payload.pkl", date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            z.writestr(info, EVIL_PICKLE)
+            info = zipfile.ZipInfo("notes.txt", date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            z.writestr(info, b"benign text\n" * 50)
+        write(a, name, buf.getvalue())
+    zstd = subprocess.run(["zstd", "-q", "-19", "-c"], input=EVIL_PICKLE,
+                          stdout=subprocess.PIPE, check=True).stdout
+    write(a, "zstd_pickle.zip", build_zip(
+        [Member("payload.pkl", EVIL_PICKLE, method=93, compressed=zstd)]))
+    write(a, "xz_pickle.zip", build_zip(
+        [Member("payload.pkl", EVIL_PICKLE, method=95,
+                compressed=lzma.compress(EVIL_PICKLE, format=lzma.FORMAT_XZ))]))
+    write(a, "unsupported_method.zip", build_zip(
+        [Member("data.pkl", EVIL_PICKLE, method=98, compressed=bz2.compress(EVIL_PICKLE))]))
+    # A bzip2 member that is not a bzip2 stream.
+    write(a, "bad_bzip2.zip", build_zip(
+        [Member("data.pkl", EVIL_PICKLE, method=12, compressed=b"BZh9" + b"\x00" * 40)]))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,14 @@ inline constexpr uint16_t kFlagStrongEncryption = 0x0040;
 
 inline constexpr uint16_t kMethodStored = 0;
 inline constexpr uint16_t kMethodDeflate = 8;
+inline constexpr uint16_t kMethodBzip2 = 12;
+inline constexpr uint16_t kMethodLzma = 14;
+inline constexpr uint16_t kMethodZstd = 93;
+inline constexpr uint16_t kMethodXz = 95;
+
+// True for the methods ReadMemberData decodes: stored, deflate, bzip2,
+// LZMA, zstd and xz.
+bool IsDecodableMethod(uint16_t method);
 
 struct ZipEntry {
   std::string name;        // central-directory name, or the local name for
