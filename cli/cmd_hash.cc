@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "mats/core/encoding.h"
+#include "mats/core/json.h"
 #include "mats/hash/cache.h"
 #include "mats/hash/hasher.h"
 #include "mats/hash/records.h"
@@ -60,6 +61,7 @@ struct RecordsFlags {
   std::string file;
   uint64_t index = 0;
   std::string output;
+  std::string format = "text";
 };
 
 // Files under `dataset` with a record format, relative, sorted.
@@ -85,17 +87,25 @@ Status RunRecords(const RecordsFlags& f) {
     return InvalidArgument("hash records: no .jsonl, .ndjson or .csv files in {}", f.dataset);
   hash::RecordManifest m;
   std::string out;
+  nlohmann::json listed = nlohmann::json::array();
   for (const std::string& rel : files) {
     MATS_ASSIGN_OR_RETURN(hash::RecordFormat fmt, hash::RecordFormatForPath(rel));
     MATS_ASSIGN_OR_RETURN(hash::RecordFile rf, hash::HashRecordFile(f.dataset, rel, fmt));
     out += fmt::format("{}  {} records  {}\n", HexEncode(rf.root), rf.leaves.size(),
                        EscapePreview(rel, 4096));
+    listed.push_back({{"path", rel}, {"records", rf.leaves.size()}, {"root", HexEncode(rf.root)}});
     m.files.push_back(std::move(rf));
   }
   std::string path = f.output.empty()
                          ? f.dataset + "/" + std::string(hash::kRecordManifestName)
                          : f.output;
   MATS_RETURN_IF_ERROR(WriteFileAtomic(path, hash::SerializeRecordManifest(m)));
+  if (f.format == "json")
+    return WriteOutput("", DumpJson(nlohmann::json{{"schema", "mats-hash-records/1"},
+                                                   {"manifest", path},
+                                                   {"files", listed}},
+                                    2) +
+                               "\n");
   out += fmt::format("record manifest written to {} (sign the dataset to bind it)\n", path);
   return WriteOutput("", out);
 }
@@ -124,6 +134,7 @@ void RegisterHash(CLI::App& app, CliContext& ctx) {
   records->add_option("dataset", rf->dataset, "dataset folder")->required();
   records->add_option("--file", rf->files, "dataset-relative file (default: every .jsonl/.ndjson/.csv)");
   records->add_option("-o,--output", rf->output, "manifest path (default DATASET/mats-records.json)");
+  records->add_option("--format", rf->format, "text or json")->check(CLI::IsMember({"text", "json"}));
   records->callback([rf, &ctx] {
     Status s = RunRecords(*rf);
     ctx.exit_code = s.ok() ? kExitOk : ReportError(s);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "command.h"
+#include "mats/core/json.h"
 #include "mats/core/mapped_file.h"
 #include "mats/sign/keys.h"
 
@@ -16,6 +17,7 @@ struct KeygenFlags {
   std::string private_key = "signing-key.pem";
   std::string public_key = "signing-key.pub.pem";
   std::string password_file;
+  std::string format = "text";
 };
 
 Status RunKeygen(const KeygenFlags& f) {
@@ -35,6 +37,15 @@ Status RunKeygen(const KeygenFlags& f) {
   MATS_RETURN_IF_ERROR(s);
   sign::PublicKey pub = key.public_key();
   MATS_RETURN_IF_ERROR(WriteFileAtomic(f.public_key, pub.Pem()));
+  if (f.format == "json")
+    return WriteOutput("", DumpJson(nlohmann::json{{"schema", "mats-keygen/1"},
+                                                   {"curve", sign::CurveName(c)},
+                                                   {"private_key", f.private_key},
+                                                   {"public_key", f.public_key},
+                                                   {"encrypted", !f.password_file.empty()},
+                                                   {"hint", pub.Hint()}},
+                                    2) +
+                               "\n");
   return WriteOutput("", fmt::format("{} key written to {} (public key {}, hint {})\n",
                                      sign::CurveName(c), f.private_key, f.public_key,
                                      pub.Hint()));
@@ -48,6 +59,7 @@ void RegisterKeygen(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--public-key", f->public_key, "public key output (PEM)");
   cmd->add_option("--password-file", f->password_file,
                   "encrypt the private key with the passphrase in this file");
+  cmd->add_option("--format", f->format, "text or json")->check(CLI::IsMember({"text", "json"}));
   cmd->callback([f, &ctx] {
     Status s = RunKeygen(*f);
     ctx.exit_code = s.ok() ? kExitOk : ReportError(s);

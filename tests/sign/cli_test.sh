@@ -31,7 +31,10 @@ expect 2 "bad shard size" -- "$mats" hash "$tmp/model" --hashing shards --shard-
 expect 2 "unknown flag" -- "$mats" hash "$tmp/model" --no-such-flag
 expect 3 "missing model" -- "$mats" hash "$tmp/nope"
 
-expect 0 "keygen" -- "$mats" keygen --curve P-384 --private-key "$tmp/k.pem" --public-key "$tmp/k.pub"
+expect 0 "keygen" -- "$mats" keygen --curve P-384 --private-key "$tmp/k.pem" --public-key "$tmp/k.pub" --format json
+contains '"curve": "P-384"'
+contains '"hint": "'
+
 expect 0 "sign key" -- "$mats" sign key "$tmp/model" --private-key "$tmp/k.pem"
 [ -f "$tmp/model/model.sig" ] || { echo "FAIL: model.sig not written inside the model"; fails=$((fails + 1)); }
 expect 0 "verify key" -- "$mats" verify key "$tmp/model" --public-key "$tmp/k.pub"
@@ -67,6 +70,8 @@ printf 'id,text\n1,"multi\nline"\n2,plain\n' > "$tmp/ds/eval.csv"
 expect 0 "hash records" -- "$mats" hash records "$tmp/ds"
 contains "100 records  train.jsonl"
 contains "3 records  eval.csv"
+expect 0 "hash records json" -- "$mats" hash records "$tmp/ds" --format json
+contains '"records": 100'
 expect 0 "sign dataset" -- "$mats" sign key "$tmp/ds" --private-key "$fix/keys/p256.pem"
 expect 0 "record proof" -- "$mats" hash record-proof "$tmp/ds" train.jsonl 42 -o "$tmp/proof.json"
 expect 0 "verify record" -- "$mats" verify record "$tmp/proof.json" --records "$tmp/ds/mats-records.json" \
