@@ -72,4 +72,12 @@ std::string DumpJson(const nlohmann::json& value, int indent) {
                     nlohmann::json::error_handler_t::replace);
 }
 
+std::string_view JsonStringOr(const nlohmann::json& obj, std::string_view key,
+                              std::string_view fallback) {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string()) return fallback;
+  return it->get_ref<const std::string&>();
+}
+
 }  // namespace mats

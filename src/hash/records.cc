@@ -241,7 +241,7 @@ Result<std::string> MakeRecordProof(const std::string& dataset_root, const Recor
 
 Result<std::string> VerifyRecordProof(std::string_view proof_json, const RecordManifest& m) {
   MATS_ASSIGN_OR_RETURN(json doc, ParseJson(proof_json, {.max_depth = 4, .what = "record proof"}));
-  if (!doc.is_object() || doc.value("version", "") != "mats-record-proof/1")
+  if (!doc.is_object() || JsonStringOr(doc, "version") != "mats-record-proof/1")
     return Malformed(0, "record proof: not a mats-record-proof/1 document");
   if (!doc.contains("path") || !doc["path"].is_string() || !doc.contains("index") ||
       !doc["index"].is_number_unsigned() || !doc.contains("records") ||

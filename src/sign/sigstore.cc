@@ -310,16 +310,46 @@ ByteSpan AsSpan(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};  // NOLINT
 }
 
+// Verifies `sig` over `msg` with a transparency or CT log key: ECDSA with
+// the hash its keyDetails name (SHA-256 unless _SHA_384 / _SHA_512), or
+// Ed25519 (Rekor v2 logs). kVerificationFailed for a bad signature,
+// kUnsupported for other key types.
+Status VerifyWithLogKey(const LogKey& key, ByteSpan msg, ByteSpan sig) {
+  const unsigned char* p = key.spki_der.data();
+  PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(key.spki_der.size())));  // NOLINT
+  if (!pkey) {
+    ERR_clear_error();
+    return Malformed(0, "trusted root: the key of {} is not a DER public key",
+                     EscapePreview(key.base_url, 128));
+  }
+  const EVP_MD* md = nullptr;
+  int type = EVP_PKEY_get_base_id(pkey.get());
+  if (type == EVP_PKEY_EC) {
+    md = key.key_details.ends_with("SHA_384")   ? EVP_sha384()
+         : key.key_details.ends_with("SHA_512") ? EVP_sha512()
+                                                : EVP_sha256();
+  } else if (type != EVP_PKEY_ED25519) {
+    return Unsupported("trusted root: the key of {} is neither ECDSA nor Ed25519",
+                       EscapePreview(key.base_url, 128));
+  }
+  internal::MdCtxPtr ctx(EVP_MD_CTX_new());
+  bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, pkey.get()) == 1 &&
+            EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
+  ERR_clear_error();
+  if (!ok) return VerificationFailed("signature does not verify");
+  return Status::Ok();
+}
+
 // The Rekor v1 SET: the log's signature over the canonical JSON of
 // {body, integratedTime, logID (hex), logIndex}, keys sorted, no spaces.
 Status CheckSet(const TlogEntry& e, const LogKey& log) {
   std::string msg = fmt::format(R"({{"body":"{}","integratedTime":{},"logID":"{}","logIndex":{}}})",
                                 Base64Encode(e.body), e.integrated_time, HexEncode(e.log_id),
                                 e.log_index);
-  MATS_ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromSpkiDer(log.spki_der));
-  Status s = key.Verify(AsSpan(msg), e.set);
-  if (!s.ok()) return VerificationFailed("the signed entry timestamp does not verify with the log key");
-  return Status::Ok();
+  Status s = VerifyWithLogKey(log, AsSpan(msg), e.set);
+  if (s.code() == ErrorCode::kVerificationFailed)
+    return VerificationFailed("the signed entry timestamp does not verify with the log key");
+  return s;
 }
 
 // The checkpoint must be signed by the log (key hint = first 4 bytes of the
@@ -343,10 +373,11 @@ Status CheckCheckpoint(const TlogEntry& e, const LogKey& log) {
   if (log.log_id.size() < 4) return VerificationFailed("the log id is shorter than 4 bytes");
   uint32_t hint = (uint32_t{log.log_id[0]} << 24) | (uint32_t{log.log_id[1]} << 16) |
                   (uint32_t{log.log_id[2]} << 8) | uint32_t{log.log_id[3]};
-  MATS_ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromSpkiDer(log.spki_der));
   for (const tlog::NoteSignature& sig : note.signatures) {
     if (sig.key_id != hint) continue;
-    if (key.Verify(AsSpan(note.text), sig.signature).ok()) return Status::Ok();
+    Status s = VerifyWithLogKey(log, AsSpan(note.text), sig.signature);
+    if (s.ok()) return s;
+    if (s.code() != ErrorCode::kVerificationFailed) return s;
   }
   return VerificationFailed("the checkpoint carries no valid signature by the log's key");
 }
@@ -366,38 +397,104 @@ Status CheckInclusion(const TlogEntry& e) {
                                tlog::Hasher::HashLeaf(e.body), proof, root);
 }
 
-// A dsse 0.0.1 body must describe exactly this envelope: the payload's
-// SHA-256 and the signature with the Fulcio leaf as verifier.
-Status CheckDsseBody(const TlogEntry& e, const Bundle& b) {
-  if (e.kind != "dsse" || e.version != "0.0.1")
-    return Unsupported("transparency log entries of kind {} {} are not supported (dsse 0.0.1 is)",
-                       EscapePreview(e.kind, 32), EscapePreview(e.version, 32));
+bool SameCertificatePem(const json& verifier_b64, const Bytes& leaf) {
+  if (!verifier_b64.is_string()) return false;
+  auto pem = Base64Decode(verifier_b64.get<std::string>());
+  if (!pem.ok()) return false;
+  std::string_view text(reinterpret_cast<const char*>(pem->data()), pem->size());  // NOLINT
+  auto certs = LoadCertificatesPem(text);
+  return certs.ok() && certs->size() == 1 && (*certs)[0] == leaf;
+}
+
+// A hashedrekord 0.0.1 entry for a DSSE envelope (some clients log the
+// envelope this way): the hash is SHA-256 of the PAE, the signature the
+// envelope's, the public key the Fulcio leaf (PEM).
+Status CheckHashedRekordBody(const json& spec, const Bundle& b) {
+  auto data = spec.find("data");
+  auto sig = spec.find("signature");
+  if (data == spec.end() || !data->is_object() || sig == spec.end() || !sig->is_object())
+    return VerificationFailed("the hashedrekord entry has no data or signature");
+  auto hash = data->find("hash");
+  Bytes pae_hash = hash::HashBytes(hash::HashAlgorithm::kSha256, Pae(b.payload_type, b.payload));
+  if (hash == data->end() || JsonStringOr(*hash, "algorithm") != "sha256" ||
+      JsonStringOr(*hash, "value") != HexEncode(pae_hash))
+    return VerificationFailed(
+        "the entry's hash is not the SHA-256 of the envelope's pre-authentication encoding");
+  if (b.signature_count != 1)
+    return VerificationFailed("a hashedrekord entry records one signature, the envelope has {}",
+                              b.signature_count);
+  auto content = Base64Decode(JsonStringOr(*sig, "content"));
+  auto key = sig->find("publicKey");
+  json pem;
+  if (key != sig->end() && key->is_object()) pem = JsonStringOr(*key, "content");
+  if (!content.ok() || *content != b.signature || !SameCertificatePem(pem, b.certificates[0]))
+    return VerificationFailed(
+        "the entry does not record the envelope's signature with the bundle's certificate");
+  return Status::Ok();
+}
+
+// The entry body must describe exactly this envelope: Rekor v1 dsse 0.0.1
+// and Rekor v2 dsse 0.0.2 (the payload's SHA-256 and the envelope's
+// signatures, with the Fulcio leaf as verifier), or Rekor v1 hashedrekord
+// 0.0.1 over the envelope's PAE.
+Status CheckEntryBody(const TlogEntry& e, const Bundle& b) {
+  bool dsse = e.kind == "dsse" && (e.version == "0.0.1" || e.version == "0.0.2");
+  bool hashedrekord = e.kind == "hashedrekord" && e.version == "0.0.1";
+  if (!dsse && !hashedrekord)
+    return Unsupported(
+        "transparency log entries of kind {} {} are not supported (dsse 0.0.1 and 0.0.2, "
+        "hashedrekord 0.0.1 are)",
+        EscapePreview(e.kind, 32), EscapePreview(e.version, 32));
   std::string_view body_text(reinterpret_cast<const char*>(e.body.data()), e.body.size());  // NOLINT
   auto body = ParseJson(body_text, {.max_depth = 16, .what = "canonicalizedBody"});
   if (!body.ok() || !body->is_object())
     return VerificationFailed("the entry body is not a JSON object");
   const json& j = *body;
-  if (j.value("kind", "") != "dsse" || j.value("apiVersion", "") != "0.0.1")
-    return VerificationFailed("the entry body is not a dsse 0.0.1 entry (kindVersion says it is)");
+  if (JsonStringOr(j, "kind") != e.kind || JsonStringOr(j, "apiVersion") != e.version)
+    return VerificationFailed("the entry body is not a {} {} entry (kindVersion says it is)",
+                              EscapePreview(e.kind, 32), e.version);
   auto spec = j.find("spec");
   if (spec == j.end() || !spec->is_object()) return VerificationFailed("the entry body has no spec");
-  auto ph = spec->find("payloadHash");
-  std::string want = HexEncode(hash::HashBytes(hash::HashAlgorithm::kSha256, b.payload));
-  if (ph == spec->end() || !ph->is_object() || ph->value("algorithm", "") != "sha256" ||
-      ph->value("value", "") != want)
+  if (hashedrekord) return CheckHashedRekordBody(*spec, b);
+  Bytes payload_hash = hash::HashBytes(hash::HashAlgorithm::kSha256, b.payload);
+  const bool v2 = e.version == "0.0.2";
+  const json* s = &*spec;
+  if (v2) {
+    auto inner = spec->find("dsseV002");
+    if (inner == spec->end() || !inner->is_object())
+      return VerificationFailed("the entry body has no spec.dsseV002");
+    s = &*inner;
+  }
+  auto ph = s->find("payloadHash");
+  bool hash_ok = false;
+  if (ph != s->end() && ph->is_object()) {
+    if (v2) {
+      auto digest = Base64Decode(JsonStringOr(*ph, "digest"));
+      hash_ok = JsonStringOr(*ph, "algorithm") == "SHA2_256" && digest.ok() && *digest == payload_hash;
+    } else {
+      hash_ok = JsonStringOr(*ph, "algorithm") == "sha256" &&
+                JsonStringOr(*ph, "value") == HexEncode(payload_hash);
+    }
+  }
+  if (!hash_ok)
     return VerificationFailed("the entry's payload hash is not the SHA-256 of the bundle's payload");
-  auto sigs = spec->find("signatures");
-  if (sigs == spec->end() || !sigs->is_array() || sigs->size() != b.signature_count)
+  auto sigs = s->find("signatures");
+  if (sigs == s->end() || !sigs->is_array() || sigs->size() != b.signature_count)
     return VerificationFailed("the entry records a different number of signatures than the envelope");
-  for (const json& s : *sigs) {
-    if (!s.is_object()) continue;
-    auto sig = Base64Decode(s.value("signature", ""));
-    if (!sig.ok() || *sig != b.signature) continue;
-    auto pem = Base64Decode(s.value("verifier", ""));
-    if (!pem.ok()) continue;
-    std::string_view pem_text(reinterpret_cast<const char*>(pem->data()), pem->size());  // NOLINT
-    auto certs = LoadCertificatesPem(pem_text);
-    if (certs.ok() && certs->size() == 1 && (*certs)[0] == b.certificates[0]) return Status::Ok();
+  for (const json& sig : *sigs) {
+    if (!sig.is_object()) continue;
+    auto raw = Base64Decode(JsonStringOr(sig, v2 ? "content" : "signature"));
+    if (!raw.ok() || *raw != b.signature) continue;
+    auto verifier = sig.find("verifier");
+    if (verifier == sig.end()) continue;
+    if (!v2 && SameCertificatePem(*verifier, b.certificates[0])) return Status::Ok();
+    if (v2 && verifier->is_object()) {
+      auto cert = verifier->find("x509Certificate");
+      if (cert != verifier->end() && cert->is_object()) {
+        auto der = Base64Decode(JsonStringOr(*cert, "rawBytes"));
+        if (der.ok() && *der == b.certificates[0]) return Status::Ok();
+      }
+    }
   }
   return VerificationFailed(
       "the entry does not record the envelope's signature with the bundle's certificate");
@@ -487,13 +584,11 @@ SctResult CheckScts(X509* leaf, X509* issuer, const std::vector<LogKey>& ctlogs)
     msg.insert(msg.end(), tbs.begin(), tbs.end());
     PutBe(msg, ext_len, 2);
     if (ext_len > 0) msg.insert(msg.end(), ext, ext + ext_len);
-    auto key = PublicKey::FromSpkiDer(log->spki_der);
-    if (!key.ok()) {
-      r.problems.push_back("CT log key unusable: " + key.status().message());
-      continue;
-    }
-    if (!key->Verify(msg, ByteSpan(sig, sig_len)).ok()) {
-      r.problems.push_back("an SCT signature does not verify with its CT log's key");
+    Status v = VerifyWithLogKey(*log, msg, ByteSpan(sig, sig_len));
+    if (!v.ok()) {
+      r.problems.push_back(v.code() == ErrorCode::kVerificationFailed
+                               ? "an SCT signature does not verify with its CT log's key"
+                               : "CT log key unusable: " + v.message());
       continue;
     }
     ++r.verified;
@@ -644,7 +739,7 @@ Result<KeylessOutcome> VerifyKeyless(const Bundle& b, const TrustedRoot& root,
            where + ": log " + Base64Encode(e.log_id) + " is not in the trusted root");
       continue;
     }
-    Status body = CheckDsseBody(e, b);
+    Status body = CheckEntryBody(e, b);
     if (!body.ok()) {
       Fail(out, "transparency log", where + ": " + body.message());
       continue;

@@ -45,5 +45,15 @@ TEST(JsonTest, RejectsInvalidUtf8) {
   EXPECT_THAT(ParseJson("{\"a\": \"\xff\"}"), StatusIs(ErrorCode::kMalformed));
 }
 
+TEST(JsonStringOrTest, NeverThrowsOnTheWrongType) {
+  auto j = ParseJson(R"({"kind":5,"name":"x","list":[1]})");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(JsonStringOr(*j, "name"), "x");
+  EXPECT_EQ(JsonStringOr(*j, "kind"), "");
+  EXPECT_EQ(JsonStringOr(*j, "list", "none"), "none");
+  EXPECT_EQ(JsonStringOr(*j, "absent", "none"), "none");
+  EXPECT_EQ(JsonStringOr((*j)["list"], "name"), "");  // not an object
+}
+
 }  // namespace
 }  // namespace mats

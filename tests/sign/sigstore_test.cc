@@ -394,5 +394,71 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+
+// Official test vectors of sigstore-conformance (tests/fixtures/sign/keyless/
+// conformance, see its SOURCE.md): Rekor v2 dsse 0.0.2 entries with Ed25519
+// checkpoints and RFC 3161 timestamps (staging), and Rekor v1 hashedrekord
+// entries over DSSE envelopes (production). Their payloads are not OMS
+// statements, so only the keyless checks run here.
+const std::string kConformance =
+    std::string(MATS_SOURCE_DIR) + "/tests/fixtures/sign/keyless/conformance";
+
+TEST(ConformanceTest, EveryCaseHasTheExpectedOutcome) {
+  json cases = *ParseJson(Read(kConformance + "/cases.json"));
+  ASSERT_GE(cases.size(), 8u);
+  size_t passes = 0;
+  for (const json& c : cases) {
+    std::string name = c["case"];
+    SCOPED_TRACE(name);
+    auto b = ParseBundle(Read(kConformance + "/" + c["bundle"].get<std::string>()), Limits{});
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    auto root = ParseTrustedRoot(Read(kConformance + "/" + c["trusted_root"].get<std::string>()));
+    ASSERT_TRUE(root.ok()) << root.status().ToString();
+    auto out = VerifyKeyless(*b, *root, {.identity = c["identity"], .issuer = c["issuer"]});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    if (c["expect"] == "pass") {
+      ++passes;
+      EXPECT_EQ(out->failure, "") << ::testing::PrintToString(out->reasons);
+    } else {
+      EXPECT_NE(out->failure, "") << "accepted a bundle that must fail: " << c["why"];
+      // The reason must be the one the case is about (its README).
+      bool mismatch_envelope = name.find("mismatch-envelope") != std::string::npos;
+      std::string want = !mismatch_envelope ? "does not record the envelope's signature"
+                         : name.starts_with("rekor2")
+                             ? "payload hash is not the SHA-256 of the bundle's payload"
+                             : "hash is not the SHA-256 of the envelope's pre-authentication";
+      EXPECT_THAT(out->reasons, Contains(HasSubstr(want)));
+      if (name.find("invalid-sig") != std::string::npos)
+        EXPECT_THAT(out->reasons, Contains(HasSubstr("bad signature")));
+    }
+  }
+  EXPECT_EQ(passes, 2u);
+}
+
+TEST(ConformanceTest, RekorV2EntryEvidence) {
+  auto b = ParseBundle(Read(kConformance + "/rekor2-dsse-happy-path/bundle.sigstore.json"), Limits{});
+  ASSERT_TRUE(b.ok());
+  auto root = ParseTrustedRoot(Read(kConformance + "/trusted_root.staging-rekor2.reconstructed.json"));
+  ASSERT_TRUE(root.ok());
+  KeylessPolicy p{.identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
+                              ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+                  .issuer = "https://token.actions.githubusercontent.com"};
+  ASSERT_OK_AND_ASSIGN(KeylessOutcome out, VerifyKeyless(*b, *root, p));
+  EXPECT_EQ(out.failure, "");
+  // No SET in Rekor v2: the only verified time is the RFC 3161 one.
+  EXPECT_EQ(out.verified_times.size(), 1u);
+  EXPECT_THAT(out.evidence, Contains(HasSubstr("inclusion proof at index 7131 of a tree of 7132")));
+  // The upstream staging root names the v2 log by the SHA-256 of its key,
+  // not by its signed-note key id: the entry's log is then unknown.
+  auto upstream = ParseTrustedRoot(Read(kConformance + "/trusted_root.staging.json"));
+  ASSERT_TRUE(upstream.ok());
+  ASSERT_OK_AND_ASSIGN(KeylessOutcome old, VerifyKeyless(*b, *upstream, p));
+  EXPECT_EQ(old.failure, "transparency log");
+  // Without the timestamp there is no verified time at all.
+  b->rfc3161_timestamps.clear();
+  ASSERT_OK_AND_ASSIGN(KeylessOutcome no_ts, VerifyKeyless(*b, *root, p));
+  EXPECT_EQ(no_ts.failure, "untrusted timestamp");
+}
+
 }  // namespace
 }  // namespace mats::sign

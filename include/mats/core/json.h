@@ -30,6 +30,12 @@ struct JsonOptions {
 Result<nlohmann::json> ParseJson(std::string_view text,
                                  const JsonOptions& options = {});
 
+// The string member `key` of `obj`, or "" when `obj` is not an object, the
+// member is absent or it is not a string. Use this instead of
+// nlohmann's value(key, default), which throws on a member of another type.
+std::string_view JsonStringOr(const nlohmann::json& obj, std::string_view key,
+                              std::string_view fallback = {});
+
 // Serialises without throwing: invalid UTF-8 in strings is replaced.
 std::string DumpJson(const nlohmann::json& value, int indent = -1);
 
