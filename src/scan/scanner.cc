@@ -159,6 +159,13 @@ class FileScan final : public ScanContext {
       return handler.analyze(data, *this);
     } catch (const std::bad_alloc&) {
       return LimitExceeded("{}: out of memory while analysing", handler.id);
+    } catch (const std::exception& e) {
+      // Analysers do not throw by design (fuzz targets call them directly
+      // and crash on an exception, so such bugs are found there); if one
+      // slips through, this file is "not analysable" instead of the whole
+      // scan dying.
+      return Internal("{}: internal error while analysing: {}", handler.id,
+                      EscapePreview(e.what(), 200));
     }
   }
 
