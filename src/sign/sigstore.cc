@@ -701,8 +701,18 @@ void Fail(KeylessOutcome& out, std::string_view failure, std::string reason) {
 Result<TrustedRoot> ParseTrustedRoot(std::string_view text) {
   if (text.size() > kMaxTrustedRootBytes)
     return LimitExceeded("trusted root: {} bytes, at most {}", text.size(), kMaxTrustedRootBytes);
-  MATS_ASSIGN_OR_RETURN(json doc, ParseJson(text, {.max_depth = 16, .what = "trusted root"}));
-  if (!doc.is_object()) return Malformed(0, "trusted root: top level is not a JSON object");
+  MATS_ASSIGN_OR_RETURN(json top, ParseJson(text, {.max_depth = 16, .what = "trusted root"}));
+  if (!top.is_object()) return Malformed(0, "trusted root: top level is not a JSON object");
+  // A client trust config (sigstore-python's and model_signing's
+  // --trust_config) carries the trusted root inside.
+  const json* root_doc = &top;
+  if (JsonStringOr(top, "mediaType") == kClientTrustConfigMediaType) {
+    auto inner = top.find("trustedRoot");
+    if (inner == top.end() || !inner->is_object())
+      return Malformed(0, "trusted root: client trust config without a trustedRoot object");
+    root_doc = &*inner;
+  }
+  const json& doc = *root_doc;
   MATS_ASSIGN_OR_RETURN(std::string media, StringField(doc, "mediaType", "trusted root"));
   if (media != kTrustedRootMediaType)
     return Unsupported("trusted root: mediaType \"{}\" is not {}", EscapePreview(media, 128),

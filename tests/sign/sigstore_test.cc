@@ -280,6 +280,16 @@ TEST(TrustedRootTest, RejectsMalformedRoots) {
               StatusIs(ErrorCode::kLimitExceeded));
 }
 
+TEST(TrustedRootTest, ClientTrustConfigCarriesTheRoot) {
+  json config = {{"mediaType", std::string(kClientTrustConfigMediaType)},
+                 {"trustedRoot", RootJson()},
+                 {"signingConfig", json::object()}};
+  ASSERT_OK_AND_ASSIGN(TrustedRoot r, ParseTrustedRoot(DumpJson(config)));
+  EXPECT_EQ(r.certificate_authorities.size(), 2u);
+  config.erase("trustedRoot");
+  EXPECT_THAT(ParseTrustedRoot(DumpJson(config)), StatusIs(ErrorCode::kMalformed));
+}
+
 TEST(TrustedRootTest, TimeOffsets) {
   json r = RootJson();
   r["tlogs"][0]["publicKey"]["validFor"]["start"] = "2021-01-12T12:53:27+01:00";
@@ -428,8 +438,9 @@ TEST(ConformanceTest, EveryCaseHasTheExpectedOutcome) {
                              ? "payload hash is not the SHA-256 of the bundle's payload"
                              : "hash is not the SHA-256 of the envelope's pre-authentication";
       EXPECT_THAT(out->reasons, Contains(HasSubstr(want)));
-      if (name.find("invalid-sig") != std::string::npos)
+      if (name.find("invalid-sig") != std::string::npos) {
         EXPECT_THAT(out->reasons, Contains(HasSubstr("bad signature")));
+      }
     }
   }
   EXPECT_EQ(passes, 2u);

@@ -27,6 +27,8 @@ namespace mats::sign {
 
 inline constexpr std::string_view kTrustedRootMediaType =
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+inline constexpr std::string_view kClientTrustConfigMediaType =
+    "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
 // Trusted roots larger than this are refused before parsing.
 inline constexpr uint64_t kMaxTrustedRootBytes = 4ull << 20;
 
@@ -61,7 +63,9 @@ struct TrustedRoot {
   std::vector<Authority> timestamp_authorities;
 };
 
-// Strict parse: media type, base64 fields, RFC 3339 times; every
+// Strict parse of a trusted root, or of a client trust config
+// (kClientTrustConfigMediaType) holding one in "trustedRoot": media type,
+// base64 fields, RFC 3339 times; every
 // certificate must parse. kMalformed naming the field; kLimitExceeded past
 // kMaxTrustedRootBytes or 64 entries per list.
 Result<TrustedRoot> ParseTrustedRoot(std::string_view json);
