@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mats/core/json.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats {
@@ -85,6 +87,28 @@ TEST(PolicyTest, Flags) {
   EXPECT_THAT(p.AddFromFlag("pickle:x=high", PolicyAction::kAllow), StatusIs(ErrorCode::kInvalidArgument));
   EXPECT_THAT(p.AddFromFlag("pickle:x=bad", PolicyAction::kDeny), StatusIs(ErrorCode::kInvalidArgument));
   EXPECT_EQ(p.Entries().size(), 2u);
+}
+
+
+// Every member of a policy file replaced by a value of each JSON type, or
+// removed: kInvalidArgument or a loaded policy, never a throw.
+TEST(PolicyTest, LoadJsonWrongTypesAreErrorsNotExceptions) {
+  auto doc = ParseJson(R"({"version": 1, "description": "d", "entries": [
+      {"domain": "pickle", "name": "mylib.Model", "action": "allow", "exact": true},
+      {"domain": "pickle", "name": "evil", "action": "deny", "severity": "medium",
+       "category": "c", "reason": "in-house ban"}]})");
+  ASSERT_TRUE(doc.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where, const nlohmann::json& j) {
+    ++n;
+    Policy p;
+    Status s;
+    EXPECT_NO_THROW(s = p.LoadJson(DumpJson(j), "t")) << where;
+    if (!s.ok()) {
+      EXPECT_THAT(s, StatusIs(ErrorCode::kInvalidArgument)) << where;
+    }
+  });
+  EXPECT_GT(n, 200u);
 }
 
 }  // namespace
