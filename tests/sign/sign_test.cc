@@ -13,7 +13,9 @@
 #include "mats/sign/bundle.h"
 #include "mats/sign/keys.h"
 #include "mats/sign/signer.h"
+#include "mats/sign/sigstore.h"
 #include "mats/sign/x509.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats::sign {
@@ -565,6 +567,102 @@ TEST(ReferenceBundleTest, UpstreamEllipticKeyFixtureVerifies) {
   v.refuse_ignore_paths = true;
   ASSERT_OK_AND_ASSIGN(VerifyReport refused, VerifyModel(v));
   EXPECT_EQ(refused.failure, "policy");
+}
+
+
+// ---- Type confusion ------------------------------------------------------
+// Every member of each signed document replaced by a value of every JSON
+// type, or removed: parsing and verifying return a Status, never throw
+// (nlohmann's get/value/at throw on a member of another type).
+
+using json = nlohmann::json;
+using ::mats::testing::ForEachJsonMutation;
+
+const std::string kKeyless = kFix + "/keyless";
+
+json ReadJson(const std::string& rel) {
+  auto j = ParseJson(Read(rel));
+  EXPECT_TRUE(j.ok()) << rel;
+  return j.ok() ? *j : json();
+}
+
+// Parses `text` as a bundle and, when that works, its statement and (for a
+// Fulcio certificate) keyless verification against `root`.
+void ParseAndVerify(const std::string& text, const TrustedRoot* root) {
+  auto b = ParseBundle(text, Limits{});
+  if (!b.ok()) return;
+  (void)ParseStatement(b->payload, Limits{}).ok();
+  if (root != nullptr && b->kind == MaterialKind::kCertificate) {
+    // An error (e.g. a certificate that does not parse) is fine; a throw is not.
+    (void)VerifyKeyless(*b, *root, {.identity = "x", .issuer = "y"}).ok();
+  }
+}
+
+TEST(JsonTypeConfusionTest, Statements) {
+  std::vector<json> statements;
+  for (const char* sig : {"bundles/py-p256.sig", "bundles/py-shards-protobuf.sig"}) {
+    auto b = ParseBundle(Read(sig), Limits{});
+    ASSERT_TRUE(b.ok()) << sig;
+    statements.push_back(*ParseJson(std::string(b->payload.begin(), b->payload.end())));
+  }
+  statements.push_back(json::parse(
+      R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a.bin","digest":{"sha256":")" +
+      std::string(64, '0') + R"("}}],"predicateType":"https://model_signing/Digests/v0.1","predicate":{}})"));
+  size_t n = 0;
+  for (const json& st : statements) {
+    ForEachJsonMutation(st, [&](const std::string& where, const json& doc) {
+      ++n;
+      std::string text = DumpJson(doc);
+      EXPECT_NO_THROW((void)ParseStatement(AsBytes(text), Limits{}).ok()) << where;
+    });
+  }
+  EXPECT_GT(n, 300u);
+}
+
+TEST(JsonTypeConfusionTest, BundlesAndTrustedRoot) {
+  ASSERT_OK_AND_ASSIGN(TrustedRoot root,
+                       ParseTrustedRoot(Read("keyless/public-good/trusted_root.json")));
+  for (const char* sig : {"bundles/py-p256.sig", "bundles/py-cert.sig",
+                          "keyless/public-good/model.sig"}) {
+    ForEachJsonMutation(ReadJson(sig), [&](const std::string& where, const json& doc) {
+      EXPECT_NO_THROW(ParseAndVerify(DumpJson(doc), &root)) << sig << ": " << where;
+    });
+  }
+  ForEachJsonMutation(ReadJson("keyless/public-good/trusted_root.json"),
+                      [&](const std::string& where, const json& doc) {
+                        EXPECT_NO_THROW((void)ParseTrustedRoot(DumpJson(doc)).ok()) << where;
+                      });
+}
+
+// The transparency log entry body is JSON inside base64 inside the bundle:
+// Rekor v1 dsse 0.0.1, Rekor v2 dsse 0.0.2 and hashedrekord 0.0.1 bodies.
+TEST(JsonTypeConfusionTest, TlogEntryBodies) {
+  struct Case {
+    std::string bundle, root;
+  } cases[] = {
+      {"keyless/public-good/model.sig", "keyless/public-good/trusted_root.json"},
+      {"keyless/conformance/rekor2-dsse-happy-path/bundle.sigstore.json",
+       "keyless/conformance/trusted_root.staging-rekor2.reconstructed.json"},
+      {"keyless/conformance/dsse-with-hashedrekord-happy-path/bundle.sigstore.json",
+       "keyless/conformance/trusted_root.production.json"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.bundle);
+    ASSERT_OK_AND_ASSIGN(TrustedRoot root, ParseTrustedRoot(Read(c.root)));
+    json bundle = ReadJson(c.bundle);
+    json& entry = bundle["verificationMaterial"]["tlogEntries"][0];
+    auto raw = Base64Decode(entry["canonicalizedBody"].get<std::string>());
+    ASSERT_TRUE(raw.ok());
+    json body = *ParseJson(std::string(raw->begin(), raw->end()));
+    size_t n = 0;
+    ForEachJsonMutation(body, [&](const std::string& where, const json& doc) {
+      ++n;
+      std::string text = DumpJson(doc);
+      entry["canonicalizedBody"] = Base64Encode(AsBytes(text));
+      EXPECT_NO_THROW(ParseAndVerify(DumpJson(bundle), &root)) << where;
+    });
+    EXPECT_GT(n, 100u);
+  }
 }
 
 }  // namespace
