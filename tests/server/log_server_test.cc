@@ -12,12 +12,15 @@
 #include <thread>
 
 #include "mats/core/encoding.h"
+#include "mats/core/json.h"
+#include "mats/core/mapped_file.h"
 #include "mats/server/log_client.h"
 #include "mats/server/service.h"
 #include "mats/server/witness.h"
 #include "mats/tlog/entry.h"
 #include "mats/tlog/sqlite_storage.h"
 #include "server/http_client.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats::server {
@@ -372,6 +375,33 @@ TEST_F(LogServerTest, CollectsWitnessCosignatures) {
   client.reset();
   server_.reset();  // closes the log server's connection to the witness
   wsrv->Stop();
+}
+
+
+// The client's state file: every member replaced by a value of each JSON type,
+// or removed, gives kMalformed (or loads), never a throw.
+TEST(ClientStateTest, WrongTypesAreMalformed) {
+  std::string dir = ::testing::TempDir() + "/client_state_types";
+  std::filesystem::remove_all(dir);
+  ClientState state;
+  state.Remember({"a.test/log", 12, tlog::Hash{}, "a.test/log\n12\nAAAA\n\n"});
+  state.Remember({"b.test/log", 0, tlog::Hash{}, ""});
+  ASSERT_OK(state.Save(dir + "/state.json"));
+  auto text = ReadFileToString(dir + "/state.json", 1 << 20);
+  ASSERT_TRUE(text.ok());
+  auto doc = ParseJson(*text);
+  ASSERT_TRUE(doc.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where, const nlohmann::json& j) {
+    ++n;
+    ASSERT_TRUE(WriteFileAtomic(dir + "/mutated.json", DumpJson(j)).ok());
+    Result<ClientState> r = Status::Ok();
+    EXPECT_NO_THROW(r = ClientState::Load(dir + "/mutated.json")) << where;
+    if (!r.ok()) {
+      EXPECT_THAT(r.status(), StatusIs(ErrorCode::kMalformed)) << where;
+    }
+  });
+  EXPECT_GT(n, 150u);
 }
 
 }  // namespace

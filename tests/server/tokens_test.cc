@@ -7,6 +7,8 @@
 
 #include "mats/core/mapped_file.h"
 #include "mats/server/log_server.h"
+#include "mats/core/json.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats::server {
@@ -100,6 +102,27 @@ TEST(ParseDecimalU64Test, StrictNumbers) {
                           "123456789012345678901", "0x10"}) {
     EXPECT_THAT(ParseDecimalU64(bad, "n").status(), StatusIs(ErrorCode::kInvalidArgument)) << bad;
   }
+}
+
+
+// Every member of a token file replaced by a value of each JSON type, or
+// removed: Parse returns a Status (kMalformed or kLimitExceeded), never throws.
+TEST(TokenStoreTest, WrongTypesAreMalformedNotExceptions) {
+  TokenStore store;
+  ASSERT_TRUE(store.Add("ci-bot", {Scope::kAppend, Scope::kRead}).ok());
+  ASSERT_TRUE(store.Add("root", {Scope::kAdmin}).ok());
+  auto doc = ParseJson(store.Serialize());
+  ASSERT_TRUE(doc.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where, const nlohmann::json& j) {
+    ++n;
+    Result<TokenStore> r = Status::Ok();
+    EXPECT_NO_THROW(r = TokenStore::Parse(DumpJson(j))) << where;
+    if (!r.ok()) {
+      EXPECT_THAT(r.status(), StatusIs(ErrorCode::kMalformed)) << where;
+    }
+  });
+  EXPECT_GT(n, 150u);
 }
 
 }  // namespace

@@ -7,10 +7,13 @@
 #include <thread>
 
 #include "mats/core/encoding.h"
+#include "mats/core/json.h"
+#include "mats/core/mapped_file.h"
 #include "mats/tlog/checkpoint.h"
 #include "mats/tlog/merkle.h"
 #include "mats/tlog/note.h"
 #include "server/http_client.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats::server {
@@ -192,6 +195,32 @@ TEST_F(WitnessTest, ServesOverHttp) {
   EXPECT_EQ(r.status / 100, 4);
   http.reset();  // close the keep-alive connection so Stop() returns at once
   srv->Stop();
+}
+
+
+// The state file is read back at start: every member replaced by a value of
+// each JSON type, or removed, gives kMalformed (or loads), never a throw.
+TEST_F(WitnessTest, WrongTypesInStateFileAreMalformed) {
+  ASSERT_EQ(witness_->AddCheckpoint(Body(0, 8)).status, 200);
+  auto text = ReadFileToString(dir_ + "/state.json", 1 << 20);
+  ASSERT_TRUE(text.ok());
+  auto doc = ParseJson(*text);
+  ASSERT_TRUE(doc.ok());
+  const std::string path = dir_ + "/mutated.json";
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where, const nlohmann::json& j) {
+    ++n;
+    ASSERT_TRUE(WriteFileAtomic(path, DumpJson(j)).ok());
+    auto w = tlog::CosignatureSigner::FromSeed("witness.test/w1", Bytes(32, 9));
+    ASSERT_TRUE(w.ok());
+    Result<std::unique_ptr<Witness>> r = Status::Ok();
+    EXPECT_NO_THROW(r = Witness::Create(std::move(*w), {log_signer_->VerifierKey()}, path))
+        << where;
+    if (!r.ok()) {
+      EXPECT_THAT(r.status(), ::mats::testing::StatusIs(ErrorCode::kMalformed)) << where;
+    }
+  });
+  EXPECT_GT(n, 100u);
 }
 
 }  // namespace
