@@ -11,7 +11,10 @@
 
 #include "hash/test_dir.h"
 #include "mats/core/encoding.h"
+#include "mats/core/json.h"
+#include "mats/core/mapped_file.h"
 #include "mats/hash/cache.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats::hash {
@@ -306,6 +309,31 @@ TEST(HashCacheTest, MalformedCacheRejected) {
   d.Write("c.json", "{\"version\":\"mats-hash-cache/1\",\"entries\":{\"k\":\"abcd\"}}");
   EXPECT_THAT(HashCache::Load(d.Join("c.json")), StatusIs(ErrorCode::kMalformed));
   EXPECT_OK(HashCache::Load(d.Join("absent.json")));
+}
+
+
+// Every member of a cache file replaced by a value of each JSON type, or
+// removed: kMalformed or a loaded cache, never a throw.
+TEST(HashCacheTest, WrongTypesAreMalformed) {
+  TempDir d;
+  HashCache cache;
+  cache.Insert(CacheKey{"a", 0, 3, "sha256", 3, 1, 2}, Bytes(32, 1));
+  cache.Insert(CacheKey{"b", 0, 3, "sha256", 3, 1, 3}, Bytes(64, 2));
+  ASSERT_OK(cache.Save(d.Join("cache.json")));
+  auto text = ReadFileToString(d.Join("cache.json"), 1 << 20);
+  ASSERT_TRUE(text.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*ParseJson(*text), [&](const std::string& where,
+                                                              const nlohmann::json& j) {
+    ++n;
+    d.Write("m.json", DumpJson(j));
+    Status s;
+    EXPECT_NO_THROW(s = HashCache::Load(d.Join("m.json")).status()) << where;
+    if (!s.ok()) {
+      EXPECT_THAT(s, StatusIs(ErrorCode::kMalformed)) << where;
+    }
+  });
+  EXPECT_GT(n, 50u);
 }
 
 }  // namespace

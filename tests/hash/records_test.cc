@@ -7,6 +7,7 @@
 #include "mats/core/encoding.h"
 #include "mats/core/json.h"
 #include "mats/hash/merkle.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats::hash {
@@ -161,6 +162,47 @@ TEST(RecordManifestTest, RejectsMalformed) {
   EXPECT_THAT(mut([](J& j) { j["files"][0]["format"] = "xml"; }), StatusIs(ErrorCode::kUnsupported));
   EXPECT_THAT(mut([](J& j) { j["files"][0].erase("leaves"); }), StatusIs(ErrorCode::kMalformed));
   EXPECT_THAT(ParseRecordManifest("not json"), StatusIs(ErrorCode::kMalformed));
+}
+
+
+// Every member of a record manifest and of a record proof replaced by a value
+// of each JSON type, or removed: a Status (never a throw), and the same kinds
+// of error as for a missing member.
+TEST(RecordManifestTest, WrongTypesGiveStatusNotExceptions) {
+  TempDir d;
+  d.Write("train.jsonl", Lines(5));
+  d.Write("b.csv", "a,b\n1,2\n");
+  ASSERT_OK_AND_ASSIGN(RecordFile f, HashRecordFile(d.path(), "train.jsonl", RecordFormat::kJsonl));
+  ASSERT_OK_AND_ASSIGN(RecordFile g, HashRecordFile(d.path(), "b.csv", RecordFormat::kCsv));
+  RecordManifest m;
+  m.files = {f, g};
+  nlohmann::json manifest = *ParseJson(SerializeRecordManifest(m));
+  auto ok_code = [](ErrorCode c) {
+    return c == ErrorCode::kMalformed || c == ErrorCode::kUnsupported ||
+           c == ErrorCode::kLimitExceeded;
+  };
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(manifest, [&](const std::string& where, const nlohmann::json& j) {
+    ++n;
+    Result<RecordManifest> r = Status::Ok();
+    EXPECT_NO_THROW(r = ParseRecordManifest(DumpJson(j))) << where;
+    if (!r.ok()) {
+      EXPECT_TRUE(ok_code(r.status().code())) << where << ": " << r.status().ToString();
+    }
+  });
+  EXPECT_GT(n, 200u);
+
+  ASSERT_OK_AND_ASSIGN(std::string proof, MakeRecordProof(d.path(), f, 3));
+  ::mats::testing::ForEachJsonMutation(*ParseJson(proof), [&](const std::string& where,
+                                                              const nlohmann::json& j) {
+    Result<std::string> r = Status::Ok();
+    EXPECT_NO_THROW(r = VerifyRecordProof(DumpJson(j), m)) << where;
+    if (!r.ok()) {
+      EXPECT_TRUE(r.status().code() == ErrorCode::kMalformed ||
+                  r.status().code() == ErrorCode::kVerificationFailed)
+          << where << ": " << r.status().ToString();
+    }
+  });
 }
 
 }  // namespace
