@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "mats/core/encoding.h"
+#include "testing/json_mutations.h"
 #include "testing/status_matchers.h"
 
 namespace mats::tlog {
@@ -188,6 +189,24 @@ TEST(EntryTest, Names) {
   EXPECT_THAT(ParseSubject("ns@v1/name"), StatusIs(ErrorCode::kInvalidArgument));
   EXPECT_THAT(ParseSubject("ns/name"), StatusIs(ErrorCode::kInvalidArgument));
   EXPECT_EQ(DigestLength(DigestAlgorithm::kSha384), 48u);
+}
+
+
+// Every member of an entry's JSON replaced by a value of each JSON type, or
+// removed: kInvalidArgument (what the append endpoint answers 400 with) or a
+// valid entry, never a throw.
+TEST(EntryTest, JsonWrongTypesAreInvalidNotExceptions) {
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(EntryToJson(Sample()), [&](const std::string& where,
+                                                                  const nlohmann::json& j) {
+    ++n;
+    Result<LogEntry> r = Status::Ok();
+    EXPECT_NO_THROW(r = EntryFromJson(j)) << where;
+    if (!r.ok()) {
+      EXPECT_THAT(r.status(), StatusIs(ErrorCode::kInvalidArgument)) << where;
+    }
+  });
+  EXPECT_GT(n, 150u);
 }
 
 }  // namespace
