@@ -12,6 +12,7 @@
 #include "mats/core/json.h"
 #include "mats/core/mapped_file.h"
 #include "testing/golden.h"
+#include "testing/json_mutations.h"
 #include "testing/recording_context.h"
 #include "testing/status_matchers.h"
 
@@ -304,6 +305,26 @@ TEST(GoldenTest, EveryFixture) {
     ++n;
   }
   EXPECT_GT(n, 20u);
+}
+
+
+// Every member of a header replaced by a value of each JSON type, or removed:
+// findings or an error Status, never a throw.
+TEST(SafetensorsTest, HeaderTypeConfusionNeverThrows) {
+  auto header = ParseJson(
+      R"({"__metadata__":{"format":"pt","url":"https://x"},)"
+      R"("a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+      R"("b":{"dtype":"I8","shape":[],"data_offsets":[16,17]}})");
+  ASSERT_TRUE(header.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*header, [&](const std::string& where,
+                                                    const nlohmann::json& j) {
+    ++n;
+    std::string bytes = Make(DumpJson(j), std::string(24, '\0'));
+    RecordingContext ctx;
+    EXPECT_NO_THROW((void)AnalyzeSafetensors(AsBytes(bytes), ctx).ok()) << where;
+  });
+  EXPECT_GT(n, 200u);
 }
 
 }  // namespace
