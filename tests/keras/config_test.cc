@@ -7,6 +7,8 @@
 #include "mats/core/mapped_file.h"
 #include "mats/keras/keras.h"
 #include "testing/recording_context.h"
+#include "testing/json_mutations.h"
+#include "mats/core/json.h"
 #include "testing/status_matchers.h"
 
 namespace mats::keras {
@@ -312,6 +314,25 @@ TEST(KerasConfigTest, RulesAreComplete) {
     EXPECT_FALSE(r.atlas.empty()) << r.id;
   }
   EXPECT_EQ(KerasRules().size(), 9u);
+}
+
+
+// Every member of a config replaced by a value of each JSON type, or removed:
+// findings or an error Status, never a throw.
+TEST(KerasConfigTest, TypeConfusionNeverThrows) {
+  for (const char* name : {"nested_lambda_config.json", "tfkeras2_lambda_config.json"}) {
+    auto doc = ParseJson(Fixture(name));
+    ASSERT_TRUE(doc.ok()) << name;
+    size_t n = 0;
+    ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where,
+                                                   const nlohmann::json& j) {
+      ++n;
+      std::string text = DumpJson(j);
+      auto ctx = MakeContext();
+      EXPECT_NO_THROW((void)AnalyzeKerasConfig(AsBytes(text), ctx).ok()) << name << ": " << where;
+    });
+    EXPECT_GT(n, 100u) << name;
+  }
 }
 
 }  // namespace
