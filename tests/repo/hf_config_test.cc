@@ -4,6 +4,8 @@
 #include <string>
 
 #include "mats/core/mapped_file.h"
+#include "testing/json_mutations.h"
+#include "mats/core/json.h"
 #include "mats/repo/repo.h"
 #include "testing/recording_context.h"
 #include "testing/status_matchers.h"
@@ -120,6 +122,26 @@ TEST(RepoRulesTest, AllRulesDescribed) {
     EXPECT_FALSE(r.description.empty()) << r.id;
     EXPECT_FALSE(r.atlas.empty()) << r.id;
   }
+}
+
+
+// Every member of a config replaced by a value of each JSON type, or removed:
+// findings or an error Status, never a throw.
+TEST(HfConfigTest, TypeConfusionNeverThrows) {
+  auto doc = ParseJson(R"({"architectures":["EvilForCausalLM"],"model_type":"evil",)"
+                       R"("auto_map":{"AutoConfig":"configuration_evil.EvilConfig",)"
+                       R"("AutoTokenizer":["tok.T",null],"AutoModel":"other/repo--m.M"},)"
+                       R"("custom_pipelines":{"p":{"impl":"pipe.P","pt":["AutoModel"],"tf":[]}},)"
+                       R"("trust_remote_code":true})");
+  ASSERT_TRUE(doc.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where, const nlohmann::json& j) {
+    ++n;
+    std::string text = DumpJson(j);
+    RecordingContext ctx;
+    EXPECT_NO_THROW((void)AnalyzeHfConfig(AsBytes(text), ctx).ok()) << where;
+  });
+  EXPECT_GT(n, 200u);
 }
 
 }  // namespace
