@@ -11,6 +11,7 @@
 
 #include "mats/core/json.h"
 #include "mats/core/mapped_file.h"
+#include "testing/json_mutations.h"
 #include "testing/recording_context.h"
 #include "testing/status_matchers.h"
 
@@ -463,6 +464,24 @@ TEST(JinjaRobustnessTest, TruncationsNeverCrash) {
       ReadText(kFixtures + "/malicious/cve_2024_34359_subclasses.jinja");
   for (size_t i = 0; i < bad.size(); ++i)
     (void)Analyze(std::string_view(bad).substr(0, i));
+}
+
+
+// Every member of a tokenizer config replaced by a value of each JSON type,
+// or removed: findings or an error Status, never a throw.
+TEST(TokenizerConfigTest, TypeConfusionNeverThrows) {
+  auto doc = ParseJson(R"({"auto_map":{"AutoTokenizer":["tok.T",null]},"model_max_length":8,)"
+                       R"("chat_template":[{"name":"default","template":"{{ messages[0].content }}"},)"
+                       R"({"name":"tool_use","template":"{{ x.__class__ }}"}]})");
+  ASSERT_TRUE(doc.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where, const nlohmann::json& j) {
+    ++n;
+    std::string text = DumpJson(j);
+    RecordingContext ctx;
+    EXPECT_NO_THROW((void)AnalyzeTokenizerConfig(AsBytes(text), ctx).ok()) << where;
+  });
+  EXPECT_GT(n, 150u);
 }
 
 }  // namespace
