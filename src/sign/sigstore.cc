@@ -129,7 +129,13 @@ Result<Bytes> Base64Field(const json& obj, std::string_view key, std::string_vie
 // protobuf-JSON int64: a decimal string (or, leniently, a JSON integer).
 Result<int64_t> Int64Field(const json& obj, std::string_view key, std::string_view where) {
   MATS_ASSIGN_OR_RETURN(const json* v, Member(obj, key, where));
-  if (v->is_number_integer()) return v->get<int64_t>();
+  if (v->is_number_integer()) {
+    // is_number_integer() includes unsigned: get<int64_t>() would wrap a
+    // value above INT64_MAX to a negative one. Negative is as bad as "-1".
+    if (v->is_number_unsigned() && v->get<uint64_t>() <= uint64_t{INT64_MAX})
+      return static_cast<int64_t>(v->get<uint64_t>());
+    return Malformed(0, "{}: {} is not a non-negative integer: {}", where, key, DumpJson(*v));
+  }
   if (!v->is_string()) return Malformed(0, "{}: {} is not an integer", where, key);
   const std::string& s = v->get_ref<const std::string&>();
   if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) {

@@ -665,5 +665,38 @@ TEST(JsonTypeConfusionTest, TlogEntryBodies) {
   }
 }
 
+
+// protobuf-JSON int64 fields (logIndex, integratedTime, treeSize) may be JSON
+// integers: a negative one, or one above INT64_MAX (which get<int64_t>()
+// wrapped to a negative value), is as malformed as the string "-1".
+TEST(JsonTypeConfusionTest, TlogIntegersMustBeNonNegativeInt64) {
+  ASSERT_OK_AND_ASSIGN(TrustedRoot root,
+                       ParseTrustedRoot(Read("keyless/public-good/trusted_root.json")));
+  auto verify = [&](const json& bundle) {
+    auto b = ParseBundle(DumpJson(bundle), Limits{});
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return b.ok() ? VerifyKeyless(*b, root, {.identity = "x", .issuer = "y"}).status()
+                  : b.status();
+  };
+  for (json bad : {json(-1), json(std::numeric_limits<uint64_t>::max()),
+                   json(uint64_t{1} << 63), json("-1")}) {
+    for (const char* field : {"logIndex", "integratedTime"}) {
+      json b = ReadJson("keyless/public-good/model.sig");
+      b["verificationMaterial"]["tlogEntries"][0][field] = bad;
+      EXPECT_THAT(verify(b), StatusIs(ErrorCode::kMalformed, HasSubstr("non-negative")))
+          << field << " = " << bad.dump();
+    }
+    json b = ReadJson("keyless/public-good/model.sig");
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["treeSize"] = bad;
+    EXPECT_THAT(verify(b), StatusIs(ErrorCode::kMalformed, HasSubstr("non-negative")))
+        << "treeSize = " << bad.dump();
+  }
+  // A JSON integer in range is read like its string form.
+  json b = ReadJson("keyless/public-good/model.sig");
+  json& e = b["verificationMaterial"]["tlogEntries"][0];
+  e["logIndex"] = std::stoll(e["logIndex"].get<std::string>());
+  EXPECT_OK(verify(b));
+}
+
 }  // namespace
 }  // namespace mats::sign
