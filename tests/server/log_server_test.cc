@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -402,6 +404,59 @@ TEST(ClientStateTest, WrongTypesAreMalformed) {
     }
   });
   EXPECT_GT(n, 150u);
+}
+
+
+// The log's JSON answers (inclusion proof by leaf hash, append) with every
+// member replaced by a value of each JSON type, or removed, from a stub
+// server: the client returns an error Status, never throws.
+TEST(LogClientTest, WrongTypesInAnswersAreErrors) {
+  httplib::Server stub;
+  std::mutex mu;
+  std::string answer;
+  auto reply = [&](int status) {
+    return [&, status](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu);
+      res.status = status;
+      res.set_content(answer, "application/json");
+    };
+  };
+  stub.set_tcp_nodelay(true);
+  stub.Get("/api/v1/proof/inclusion", reply(200));
+  stub.Post("/api/v1/entries", reply(201));
+  int port = stub.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { stub.listen_after_bind(); });
+  auto client = LogClient::Create("http://127.0.0.1:" + std::to_string(port), LogTrust{},
+                                  std::chrono::milliseconds(5000));
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  tlog::SignedCheckpoint cp;
+  cp.checkpoint.size = 5;
+  const std::string hex(64, 'a');
+  struct Case {
+    nlohmann::json doc;
+    std::function<Status()> call;
+  } cases[] = {
+      {{{"index", 2}, {"proof", {hex, hex, hex}}},
+       [&] { return (*client)->ProveLeafHash(tlog::Hash{}, cp).status(); }},
+      {{{"index", 7}, {"leaf_hash", hex}},
+       [&] { return (*client)->Append("token", "{}").status(); }},
+  };
+  size_t n = 0;
+  for (const Case& c : cases) {
+    ::mats::testing::ForEachJsonMutation(c.doc, [&](const std::string& where,
+                                                    const nlohmann::json& j) {
+      ++n;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        answer = DumpJson(j);
+      }
+      EXPECT_NO_THROW((void)c.call()) << where;
+    });
+  }
+  EXPECT_GT(n, 100u);
+  stub.stop();
+  serving.join();
 }
 
 }  // namespace
