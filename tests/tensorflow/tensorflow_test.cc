@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "protobuf/proto_builder.h"
+#include "mats/core/json.h"
+#include "testing/json_mutations.h"
 #include "testing/recording_context.h"
 #include "testing/status_matchers.h"
 
@@ -421,6 +423,28 @@ TEST(TfHandlerTest, Registration) {
     EXPECT_EQ(e.domain, "tf-op");
     EXPECT_TRUE(IsStandardTfOp(e.name)) << e.name;
   }
+}
+
+
+// Every member of a keras_metadata.pb object's JSON replaced by a value of
+// each JSON type, or removed: findings or errors, never a throw.
+TEST(TfKerasTest, MetadataTypeConfusionNeverThrows) {
+  auto doc = ParseJson(
+      R"({"class_name":"Functional","name":"m","config":{"name":"m","layers":[)"
+      R"({"class_name":"Lambda","config":{"name":"inner","function":["YQ==",null,null],)"
+      R"("function_type":"lambda"}},)"
+      R"({"class_name":"Dense","module":"evil_pkg.layers","config":{"name":"d"}}]}})");
+  ASSERT_TRUE(doc.ok());
+  size_t n = 0;
+  ::mats::testing::ForEachJsonMutation(*doc, [&](const std::string& where,
+                                                 const nlohmann::json& j) {
+    ++n;
+    std::string obj = PbBytes(1, PbBytes(3, "root") + PbBytes(4, "_tf_keras_network") +
+                                     PbBytes(5, DumpJson(j)));
+    RecordingContext ctx = MakeContext();
+    EXPECT_NO_THROW((void)AnalyzeKerasMetadata(AsBytes(obj), ctx).ok()) << where;
+  });
+  EXPECT_GT(n, 250u);
 }
 
 }  // namespace
