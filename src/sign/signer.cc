@@ -386,8 +386,9 @@ Result<RecordProofResult> VerifySignedRecordProof(const VerifyRequest& req,
   }
   auto doc = ParseJson(proof_json);
   if (doc.ok()) {
-    out.path = doc->value("path", "");
-    out.index = doc->value("index", uint64_t{0});
+    out.path = std::string(JsonStringOr(*doc, "path"));
+    auto index = doc->is_object() ? doc->find("index") : doc->end();
+    if (index != doc->end() && index->is_number_unsigned()) out.index = index->get<uint64_t>();
   }
   out.record = std::move(rec).value();
   out.verified = true;
