@@ -306,7 +306,9 @@ TEST(TfParseTest, ListAttributeStrings) {
   std::string node = Node("d", "DebugIdentityV2",
                           PbBytes(5, PbBytes(1, "debug_urls") + PbBytes(2, PbBytes(1, list))));
   TfGraph g;
-  ASSERT_TRUE(ParseGraphDef(AsBytes(PbBytes(1, node)), Limits{}, &g).ok());
+  // The graph's attribute values are views into the input: keep it alive.
+  const std::string graph = PbBytes(1, node);
+  ASSERT_TRUE(ParseGraphDef(AsBytes(graph), Limits{}, &g).ok());
   ASSERT_EQ(g.attrs.size(), 2u);
   EXPECT_EQ(g.attrs[1].value, "grpc://b");
   RecordingContext ctx = MakeContext();
