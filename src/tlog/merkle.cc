@@ -21,6 +21,9 @@ size_t InnerProofSize(uint64_t index, uint64_t size) {
   return static_cast<size_t>(std::bit_width(index ^ (size - 1)));
 }
 
+// v >> n, defined for n == 64 (an inner proof spanning a 2^64 tree).
+uint64_t ShiftRight(uint64_t v, size_t n) { return n >= 64 ? 0 : v >> n; }
+
 Hash ChainInner(Hash seed, std::span<const Hash> proof, uint64_t index) {
   for (size_t i = 0; i < proof.size(); ++i) {
     if (((index >> i) & 1) == 0) {
@@ -145,13 +148,13 @@ Hash RootFromLeafHashes(std::span<const Hash> leaf_hashes) {
 
 size_t InclusionProofLength(uint64_t index, uint64_t size) {
   size_t inner = InnerProofSize(index, size);
-  return inner + static_cast<size_t>(std::popcount(index >> inner));
+  return inner + static_cast<size_t>(std::popcount(ShiftRight(index, inner)));
 }
 
 size_t ConsistencyProofLength(uint64_t size1, uint64_t size2) {
   if (size1 == 0 || size1 >= size2) return 0;
   size_t inner = InnerProofSize(size1 - 1, size2);
-  size_t border = static_cast<size_t>(std::popcount((size1 - 1) >> inner));
+  size_t border = static_cast<size_t>(std::popcount(ShiftRight(size1 - 1, inner)));
   size_t shift = static_cast<size_t>(std::countr_zero(size1));
   size_t start = (size1 == (uint64_t{1} << shift)) ? 0 : 1;
   return start + (inner - shift) + border;
