@@ -261,14 +261,14 @@ bool InstallSigbusHandler() {
 
 enum class MapResult : uint8_t { kDone, kTruncated, kUnavailable };
 
-// Hashes [start, end) of `fd` through read-only mappings of about `window`
-// bytes. kUnavailable (before anything was hashed) when mmap fails, so the
-// caller can fall back to pread.
-MapResult HashMapped(int fd, uint64_t start, uint64_t end, size_t window, EVP_MD_CTX* ctx,
+// Hashes [pos, end) of `fd` through read-only mappings of about `window`
+// bytes, advancing `pos`. kUnavailable when mmap fails (e.g. a file system
+// without mmap, or no address space): `pos` says where the caller's pread
+// loop continues the same digest.
+MapResult HashMapped(int fd, uint64_t& pos, uint64_t end, size_t window, EVP_MD_CTX* ctx,
                      Progress& progress) {
   static const uint64_t kPage = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   uint64_t win = std::max<uint64_t>(kPage, window / kPage * kPage);
-  uint64_t pos = start;
   while (pos < end) {
     uint64_t aligned = pos / kPage * kPage;
     uint64_t skip = pos - aligned;
@@ -276,7 +276,7 @@ MapResult HashMapped(int fd, uint64_t start, uint64_t end, size_t window, EVP_MD
     size_t map_len = static_cast<size_t>(skip + len);
     void* m = mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
                    static_cast<off_t>(aligned));
-    if (m == MAP_FAILED) return pos == start ? MapResult::kUnavailable : MapResult::kTruncated;
+    if (m == MAP_FAILED) return MapResult::kUnavailable;
     const auto* base = static_cast<const uint8_t*>(m);
     BusGuard guard;
     guard.begin = base;
@@ -330,15 +330,10 @@ Status HashItem(const FileEntry& f, const Item& it, const HashOptions& o,
     return Internal("hash: EVP_DigestInit_ex failed");
   uint64_t pos = it.start;
   if (o.read_mode == ReadMode::kMmap && it.end > it.start && InstallSigbusHandler()) {
-    switch (HashMapped(fd.get(), it.start, it.end, o.map_window, ctx.get(), progress)) {
-      case MapResult::kDone:
-        pos = it.end;
-        break;
-      case MapResult::kTruncated:
-        return changed();
-      case MapResult::kUnavailable:
-        break;  // e.g. a file system without mmap: read instead
-    }
+    // kUnavailable leaves `pos` where reading continues.
+    if (HashMapped(fd.get(), pos, it.end, o.map_window, ctx.get(), progress) ==
+        MapResult::kTruncated)
+      return changed();
   }
   thread_local std::vector<uint8_t> buffer;
   size_t want_buf = std::max<size_t>(o.read_buffer, 4096);
