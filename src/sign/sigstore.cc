@@ -651,6 +651,17 @@ TsaResult CheckTimestamp(const Bytes& der, const Bytes& signature, const Trusted
     r.problem = "an RFC 3161 timestamp has no token";
     return r;
   }
+  // The imprint is a digest of the signature; only collision-resistant
+  // ones bind the token to it (OpenSSL would accept SHA-1 or MD5).
+  const ASN1_OBJECT* imprint_oid = nullptr;
+  if (TS_MSG_IMPRINT* imprint = TS_TST_INFO_get_msg_imprint(info))
+    if (const X509_ALGOR* alg = TS_MSG_IMPRINT_get_algo(imprint))
+      X509_ALGOR_get0(&imprint_oid, nullptr, nullptr, alg);
+  int imprint_nid = imprint_oid ? OBJ_obj2nid(imprint_oid) : NID_undef;
+  if (imprint_nid != NID_sha256 && imprint_nid != NID_sha384 && imprint_nid != NID_sha512) {
+    r.problem = "an RFC 3161 timestamp's message imprint uses a digest other than SHA-256/384/512";
+    return r;
+  }
   int64_t when = AsnTime(TS_TST_INFO_get_time(info));
   if (when == 0) {
     r.problem = "an RFC 3161 timestamp has no readable time";
@@ -742,11 +753,21 @@ Result<KeylessOutcome> VerifyKeyless(const Bundle& b, const TrustedRoot& root,
   KeylessOutcome out;
   MATS_ASSIGN_OR_RETURN(out.leaf, ReadCertificateInfo(b.certificates[0]));
   MATS_ASSIGN_OR_RETURN(std::vector<TlogEntry> entries, ParseTlogEntries(b.tlog_entries_json));
+  // A Sigstore bundle's envelope has exactly one signature, the one the
+  // certificate, the log entry and the timestamps are about: any other
+  // would be covered by none of them.
+  if (b.signature_count != 1)
+    Fail(out, "bad signature",
+         fmt::format("a keyless bundle's envelope carries exactly one signature, this one has {}",
+                     b.signature_count));
 
   // 1. Transparency log entries: the body must be this envelope; a SET
   // gives a trusted integration time; an inclusion proof must lead to a
   // checkpoint signed by the log.
   size_t tlog_ok = 0;
+  // Entries anchored by an inclusion proof alone carry no time of their
+  // own; their log key must have been valid at every verified time.
+  std::vector<std::pair<const LogKey*, std::string>> proof_only;
   for (const TlogEntry& e : entries) {
     std::string where = fmt::format("transparency log entry {}", e.log_index);
     const LogKey* log = FindLog(root.tlogs, e.log_id);
@@ -792,6 +813,7 @@ Result<KeylessOutcome> VerifyKeyless(const Bundle& b, const TrustedRoot& root,
       out.evidence.push_back(fmt::format("{}: inclusion proof at index {} of a tree of {} entries, "
                                          "checkpoint signed by the log",
                                          where, e.proof_index, e.tree_size));
+      if (!anchored) proof_only.emplace_back(log, where);
       anchored = true;
     }
     if (!anchored) {
@@ -816,6 +838,12 @@ Result<KeylessOutcome> VerifyKeyless(const Bundle& b, const TrustedRoot& root,
     out.evidence.push_back(
         fmt::format("RFC 3161 timestamp {} by {}", FormatTime(t.time), EscapePreview(t.authority, 128)));
   }
+  for (const auto& [log, where] : proof_only)
+    for (int64_t t : out.verified_times)
+      if (!log->valid.Contains(t))
+        Fail(out, "transparency log",
+             where + ": the log key was not valid at " + FormatTime(t) +
+                 ", a verified time of the signature");
   if (out.verified_times.size() < policy.timestamp_threshold)
     Fail(out, "untrusted timestamp",
          fmt::format("{} verified timestamps, {} required", out.verified_times.size(),

@@ -3,6 +3,12 @@
 // piece of evidence, once tampered with, makes it fail for the right reason.
 #include "mats/sign/sigstore.h"
 
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+
+#include <ctime>
 #include <filesystem>
 #include <functional>
 
@@ -254,6 +260,145 @@ TEST(KeylessTest, CaValidityMustCoverEveryVerifiedTime) {
   EXPECT_EQ(out.failure, "untrusted certificate");
 }
 
+// A Sigstore envelope has one signature; a second one is covered by none
+// of the evidence and is refused, not ignored.
+TEST(KeylessTest, ExactlyOneEnvelopeSignature) {
+  json b = BundleJson();
+  json extra = b["dsseEnvelope"]["signatures"][0];
+  FlipBase64(extra["sig"], -2);
+  b["dsseEnvelope"]["signatures"].push_back(extra);
+  KeylessOutcome out = Check(b, RootJson());
+  EXPECT_EQ(out.failure, "bad signature");
+  EXPECT_THAT(out.reasons, Contains(HasSubstr("exactly one signature, this one has 2")));
+}
+
+// A test timestamp authority: a self-signed P-256 certificate with the
+// critical timeStamping EKU, answering with OpenSSL's TS responder at a
+// fixed time and with the imprint digest the test asks for.
+class TestTsa {
+ public:
+  TestTsa() {
+    key_.reset(EVP_EC_gen("P-256"));
+    cert_.reset(X509_new());
+    X509* c = cert_.get();
+    X509_set_version(c, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(c), 7);
+    ASN1_TIME_set_string(X509_getm_notBefore(c), "20250101000000Z");
+    ASN1_TIME_set_string(X509_getm_notAfter(c), "20300101000000Z");
+    X509_NAME* name = X509_get_subject_name(c);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("mats test tsa"), -1, -1, 0);
+    X509_set_issuer_name(c, name);
+    X509_set_pubkey(c, key_.get());
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, c, c, nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_ext_key_usage, "critical,timeStamping"},
+                              std::pair{NID_key_usage, "critical,digitalSignature"}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+      X509_add_ext(c, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+    X509_sign(c, key_.get(), EVP_sha256());
+  }
+
+  std::string CertBase64() const {
+    unsigned char* der = nullptr;
+    int n = i2d_X509(cert_.get(), &der);
+    std::string out = Base64Encode(ByteSpan(der, static_cast<size_t>(n)));
+    OPENSSL_free(der);
+    return out;
+  }
+
+  // A DER TimeStampResp over `data` at `when` with `md` as imprint digest.
+  Bytes Stamp(const Bytes& data, const EVP_MD* md, time_t when) const {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr);
+    TS_REQ* req = TS_REQ_new();
+    TS_REQ_set_version(req, 1);
+    TS_MSG_IMPRINT* imprint = TS_MSG_IMPRINT_new();
+    X509_ALGOR* alg = X509_ALGOR_new();
+    X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL, nullptr);
+    TS_MSG_IMPRINT_set_algo(imprint, alg);
+    TS_MSG_IMPRINT_set_msg(imprint, digest, static_cast<int>(len));
+    TS_REQ_set_msg_imprint(req, imprint);
+    TS_REQ_set_cert_req(req, 1);
+    BIO* in = BIO_new(BIO_s_mem());
+    i2d_TS_REQ_bio(in, req);
+    TS_RESP_CTX* ctx = TS_RESP_CTX_new();
+    TS_RESP_CTX_set_signer_cert(ctx, cert_.get());
+    TS_RESP_CTX_set_signer_key(ctx, key_.get());
+    ASN1_OBJECT* policy = OBJ_txt2obj("1.3.6.1.4.1.57264.99", 1);
+    TS_RESP_CTX_set_def_policy(ctx, policy);
+    TS_RESP_CTX_add_md(ctx, md);
+    TS_RESP_CTX_set_time_cb(
+        ctx,
+        [](TS_RESP_CTX*, void* t, long* sec, long* usec) {  // NOLINT(runtime/int): OpenSSL's type
+          *sec = static_cast<long>(*static_cast<time_t*>(t));  // NOLINT(runtime/int)
+          *usec = 0;
+          return 1;
+        },
+        &when);
+    TS_RESP* resp = TS_RESP_create_response(ctx, in);
+    Bytes out;
+    if (resp != nullptr) {
+      unsigned char* der = nullptr;
+      int n = i2d_TS_RESP(resp, &der);
+      if (n > 0) out.assign(der, der + n);
+      OPENSSL_free(der);
+    }
+    TS_RESP_free(resp);
+    TS_RESP_CTX_free(ctx);
+    ASN1_OBJECT_free(policy);
+    BIO_free(in);
+    X509_ALGOR_free(alg);
+    TS_MSG_IMPRINT_free(imprint);
+    TS_REQ_free(req);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key_{nullptr, EVP_PKEY_free};
+  std::unique_ptr<X509, decltype(&X509_free)> cert_{nullptr, X509_free};
+};
+
+// RFC 3161 tokens bind to the signature through their message imprint:
+// one made with SHA-1 is refused although OpenSSL would accept it; the same
+// token with SHA-256 from the same authority verifies (the control).
+TEST(KeylessTest, TimestampImprintMustBeSha2) {
+  TestTsa tsa;
+  json root = RootJson();
+  root["timestampAuthorities"] = json::array(
+      {{{"subject", {{"commonName", "mats test tsa"}}},
+        {"certChain", {{"certificates", json::array({{{"rawBytes", tsa.CertBase64()}}})}}},
+        {"validFor", {{"start", "2025-01-01T00:00:00Z"}}}}});
+  json b = BundleJson();
+  Bytes sig = *Base64Decode(b["dsseEnvelope"]["signatures"][0]["sig"].get<std::string>());
+  std::tm tm{};
+  tm.tm_year = 2025 - 1900;
+  tm.tm_mon = 9;
+  tm.tm_mday = 10;
+  tm.tm_hour = 2;
+  tm.tm_min = 12;
+  tm.tm_sec = 20;  // the public-good bundle's own timestamp time
+  time_t when = timegm(&tm);
+  auto with_token = [&](const EVP_MD* md) {
+    Bytes token = tsa.Stamp(sig, md, when);
+    EXPECT_FALSE(token.empty());
+    json t = b;
+    t["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+        json::array({{{"signedTimestamp", Base64Encode(token)}}});
+    return Check(t, root);
+  };
+  KeylessOutcome sha256 = with_token(EVP_sha256());
+  EXPECT_EQ(sha256.failure, "") << ::testing::PrintToString(sha256.reasons);
+  EXPECT_THAT(sha256.evidence, Contains(HasSubstr("RFC 3161 timestamp 2025-10-10")));
+  KeylessOutcome sha1 = with_token(EVP_sha1());
+  EXPECT_EQ(sha1.failure, "untrusted timestamp");
+  EXPECT_THAT(sha1.reasons, Contains(HasSubstr("digest other than SHA-256/384/512")));
+}
+
 TEST(TrustedRootTest, RejectsMalformedRoots) {
   auto parse = [](const json& j) { return ParseTrustedRoot(DumpJson(j)); };
   json r = RootJson();
@@ -465,6 +610,20 @@ TEST(ConformanceTest, RekorV2EntryEvidence) {
   ASSERT_TRUE(upstream.ok());
   ASSERT_OK_AND_ASSIGN(KeylessOutcome old, VerifyKeyless(*b, *upstream, p));
   EXPECT_EQ(old.failure, "transparency log");
+  // An entry anchored by its proof alone has no time of its own: its log
+  // key must have been valid at the verified (RFC 3161) time.
+  json rj = *ParseJson(Read(kConformance + "/trusted_root.staging-rekor2.reconstructed.json"));
+  bool found = false;
+  for (json& log : rj["tlogs"])
+    if (log["logId"]["keyId"] == "8w1amZ2S5mJIQkQmPxdMuOrL/oJkvFg9MnQXmeOCXck=") {
+      log["publicKey"]["validFor"]["end"] = "2025-04-17T00:00:00Z";
+      found = true;
+    }
+  ASSERT_TRUE(found);
+  ASSERT_OK_AND_ASSIGN(TrustedRoot retired, ParseTrustedRoot(DumpJson(rj)));
+  ASSERT_OK_AND_ASSIGN(KeylessOutcome late, VerifyKeyless(*b, retired, p));
+  EXPECT_EQ(late.failure, "transparency log");
+  EXPECT_THAT(late.reasons, Contains(HasSubstr("the log key was not valid at")));
   // Without the timestamp there is no verified time at all.
   b->rfc3161_timestamps.clear();
   ASSERT_OK_AND_ASSIGN(KeylessOutcome no_ts, VerifyKeyless(*b, *root, p));
