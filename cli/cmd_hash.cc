@@ -26,10 +26,10 @@ Status RunHash(const HashCmdFlags& f) {
   MATS_ASSIGN_OR_RETURN(hash::HashOptions o, signing::ToHashOptions(f.hash));
   std::unique_ptr<hash::HashCache> cache;
   if (!f.cache.empty()) {
+    MATS_RETURN_IF_ERROR(signing::CheckCacheOutsideModel(f.path, f.cache));
     MATS_ASSIGN_OR_RETURN(hash::HashCache c, hash::HashCache::Load(f.cache));
     cache = std::make_unique<hash::HashCache>(std::move(c));
     o.cache = cache.get();
-    o.ignore_paths.push_back(f.cache);
   }
   hash::Manifest m;
   {

@@ -27,6 +27,10 @@ Status RunKeygen(const KeygenFlags& f) {
     MATS_ASSIGN_OR_RETURN(sign::SecretBytes p, sign::SecretBytes::ReadFile(f.password_file));
     std::string_view v = p.view();
     while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);
+    if (v.empty())
+      return InvalidArgument("keygen: --password-file \"{}\" holds no passphrase; refusing to "
+                             "write an unencrypted key",
+                             f.password_file);
     password = sign::SecretBytes(v);
   }
   MATS_ASSIGN_OR_RETURN(sign::PrivateKey key, sign::PrivateKey::Generate(c));
@@ -42,7 +46,7 @@ Status RunKeygen(const KeygenFlags& f) {
                                                    {"curve", sign::CurveName(c)},
                                                    {"private_key", f.private_key},
                                                    {"public_key", f.public_key},
-                                                   {"encrypted", !f.password_file.empty()},
+                                                   {"encrypted", !password.empty()},
                                                    {"hint", pub.Hint()}},
                                     2) +
                                "\n");

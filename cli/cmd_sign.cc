@@ -62,10 +62,10 @@ Status RunSign(const SignFlags& f, bool certificate) {
   }
   std::unique_ptr<hash::HashCache> cache;
   if (!f.cache.empty()) {
+    MATS_RETURN_IF_ERROR(signing::CheckCacheOutsideModel(req.model_path, f.cache));
     MATS_ASSIGN_OR_RETURN(hash::HashCache c, hash::HashCache::Load(f.cache));
     cache = std::make_unique<hash::HashCache>(std::move(c));
     req.hashing.cache = cache.get();
-    req.hashing.ignore_paths.push_back(f.cache);
   }
   sign::SignResult res;
   {

@@ -87,13 +87,30 @@ struct RecordFlags {
   std::vector<std::string> identities;
   std::string subject;
   bool any_identity = false;
+  std::string identity_provider;  // keyless
+  std::string trust_config;       // keyless
+  bool allow_unknown_fields = false;
   std::string format = "text";
 };
 
 Status RunVerifyRecord(const RecordFlags& f, int& exit_code) {
   sign::VerifyRequest req;
   req.signature_path = f.signature;
-  if (!f.public_key.empty()) {
+  req.allow_unknown_fields = f.allow_unknown_fields;
+  if (!f.identity_provider.empty()) {
+    if (f.identities.size() != 1 || !f.public_key.empty() || !f.roots.empty())
+      return InvalidArgument(
+          "verify record: keyless mode takes exactly one --identity with --identity-provider, "
+          "and no --public-key or --certificate-chain");
+    req.mode = sign::VerifyMode::kSigstore;
+    req.keyless.identity = f.identities[0];
+    req.keyless.issuer = f.identity_provider;
+    if (!f.trust_config.empty()) {
+      MATS_ASSIGN_OR_RETURN(req.trusted_root_json,
+                            ReadFileToString(f.trust_config, sign::kMaxTrustedRootBytes));
+      req.trusted_root_source = f.trust_config;
+    }
+  } else if (!f.public_key.empty()) {
     req.mode = sign::VerifyMode::kKey;
     MATS_ASSIGN_OR_RETURN(std::string pem, ReadFileToString(f.public_key, 1 << 20));
     MATS_ASSIGN_OR_RETURN(sign::PublicKey k, sign::PublicKey::FromPem(pem));
@@ -109,7 +126,9 @@ Status RunVerifyRecord(const RecordFlags& f, int& exit_code) {
     req.identity.subject = f.subject;
     req.identity.any = f.any_identity;
   } else {
-    return InvalidArgument("verify record: give --public-key or --certificate-chain");
+    return InvalidArgument(
+        "verify record: give --public-key, --certificate-chain, or --identity with "
+        "--identity-provider");
   }
   MATS_ASSIGN_OR_RETURN(std::string proof, ReadFileToString(f.proof, 64 << 20));
   MATS_ASSIGN_OR_RETURN(sign::RecordProofResult r,
@@ -199,7 +218,14 @@ void RegisterVerify(CLI::App& app, CliContext& ctx) {
   rec->add_option("--signature", rf->signature, "the dataset's signature")->required();
   rec->add_option("--public-key,--public_key", rf->public_key, "PEM public key (key mode)");
   rec->add_option("--certificate-chain,--certificate_chain", rf->roots, "PEM trust anchors");
-  rec->add_option("--identity", rf->identities, "allowed SAN (certificate mode)");
+  rec->add_option("--identity", rf->identities,
+                  "allowed SAN (certificate mode, repeatable; keyless: the one expected SAN)");
+  rec->add_option("--identity-provider,--identity_provider", rf->identity_provider,
+                  "expected OIDC issuer (keyless mode)");
+  rec->add_option("--trust-config,--trust_config", rf->trust_config,
+                  "Sigstore trusted root JSON (keyless; default: the built-in public-good root)");
+  rec->add_flag("--allow-unknown-fields", rf->allow_unknown_fields,
+                "accept (and report) unknown predicate fields instead of failing");
   rec->add_option("--subject", rf->subject, "allowed subject (certificate mode)");
   rec->add_flag("--any-identity", rf->any_identity, "no identity policy (certificate mode)");
   rec->add_option("--format", rf->format, "text or json")->check(CLI::IsMember({"text", "json"}));

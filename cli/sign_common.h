@@ -127,6 +127,17 @@ inline std::string DefaultSignaturePath(const std::string& model) {
   return slash == std::string::npos ? "model.sig" : m.substr(0, slash + 1) + "model.sig";
 }
 
+// The incremental hash cache must live outside the model: inside, it
+// would be hashed while being rewritten, or become a signed ignore path
+// that leaves a file of the model unverified.
+inline Status CheckCacheOutsideModel(const std::string& model, const std::string& cache) {
+  std::string inside = hash::PathInsideModel(model, cache);
+  if (!inside.empty())
+    return InvalidArgument("--cache \"{}\" is inside the model folder; keep the cache outside it",
+                           cache);
+  return Status::Ok();
+}
+
 }  // namespace mats::cli::signing
 
 #endif  // MATS_CLI_SIGN_COMMON_H_

@@ -372,7 +372,52 @@ std::string Basename(const std::string& p) {
   return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
+// Model-relative forms of `paths` (see HashOptions::ignore_paths).
+Result<std::set<std::string>> NormaliseIgnorePaths(const std::vector<std::string>& paths,
+                                                   const std::string& root_abs) {
+  std::set<std::string> out;
+  for (const std::string& p : paths) {
+    std::string n = NormaliseIgnore(p, root_abs);
+    if (n.empty()) continue;
+    if (!ValidateRelativePath(n, false).ok())
+      return InvalidArgument("hash: ignore path \"{}\" escapes the model folder",
+                             EscapePreview(p, 256));
+    out.insert(std::move(n));
+  }
+  return out;
+}
+
+std::string RealPath(const std::string& p) {
+  char* real = realpath(p.c_str(), nullptr);
+  if (real == nullptr) return "";
+  std::string out = real;
+  free(real);  // NOLINT: realpath's malloc'd buffer
+  return out;
+}
+
 }  // namespace
+
+std::string PathInsideModel(const std::string& model, const std::string& file) {
+  std::string f = file;
+  while (f.size() > 1 && f.back() == '/') f.pop_back();
+  size_t slash = f.rfind('/');
+  std::string name = slash == std::string::npos ? f : f.substr(slash + 1);
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : f.substr(0, slash);
+  std::string root = RealPath(model);
+  dir = RealPath(dir);
+  if (root.empty() || dir.empty() || name.empty() || name == "/") return "";
+  std::string full = dir == "/" ? "/" + name : dir + "/" + name;
+  if (full.size() > root.size() && full.compare(0, root.size(), root) == 0 &&
+      full[root.size()] == '/')
+    return full.substr(root.size() + 1);
+  return "";
+}
+
+Status CheckIgnorePaths(const std::string& path, const std::vector<std::string>& ignore_paths) {
+  std::string root_abs = RealPath(path);
+  if (root_abs.empty()) root_abs = path;  // HashModel reports the missing model itself
+  return NormaliseIgnorePaths(ignore_paths, root_abs).status();
+}
 
 Bytes HashBytes(HashAlgorithm a, ByteSpan data) {
   Bytes out(DigestSize(a));
@@ -415,15 +460,8 @@ Result<Manifest> HashModel(const std::string& path, const HashOptions& o) {
   struct stat st {};
   if (stat(root_abs.c_str(), &st) != 0) return StatError(errno, path, true);
 
-  std::set<std::string> ignore_set;
-  for (const std::string& p : o.ignore_paths) {
-    std::string n = NormaliseIgnore(p, root_abs);
-    if (n.empty()) continue;
-    if (!ValidateRelativePath(n, false).ok())
-      return InvalidArgument("hash: ignore path \"{}\" escapes the model folder",
-                             EscapePreview(p, 256));
-    ignore_set.insert(n);
-  }
+  MATS_ASSIGN_OR_RETURN(std::set<std::string> ignore_set,
+                        NormaliseIgnorePaths(o.ignore_paths, root_abs));
   if (o.ignore_git_paths)
     ignore_set.insert(DefaultGitIgnorePaths().begin(), DefaultGitIgnorePaths().end());
   std::vector<std::string> ignore(ignore_set.begin(), ignore_set.end());

@@ -34,25 +34,6 @@ std::string Basename(std::string s) {
   return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
-std::string Dirname(std::string s) {
-  while (s.size() > 1 && s.back() == '/') s.pop_back();
-  size_t slash = s.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : s.substr(0, slash);
-}
-
-// The signature file relative to the model root, or "" when it is outside.
-std::string SignatureInsideModel(const std::string& model, const std::string& sig) {
-  std::string root = AbsPath(model);
-  std::string dir = AbsPath(Dirname(sig));
-  if (root.empty() || dir.empty()) return "";
-  std::string full = dir == "/" ? "/" + Basename(sig) : dir + "/" + Basename(sig);
-  if (full.size() > root.size() && full.compare(0, root.size(), root) == 0 &&
-      full[root.size()] == '/')
-    return full.substr(root.size() + 1);
-  return "";
-}
-
 bool SameKey(EVP_PKEY* a, EVP_PKEY* b) { return EVP_PKEY_eq(a, b) == 1; }
 
 }  // namespace
@@ -89,7 +70,7 @@ std::string PythonBytesRepr(ByteSpan data) {
 Result<SignResult> SignModel(const SignRequest& req, const PrivateKey& key,
                              const std::vector<Bytes>& chain) {
   hash::HashOptions ho = req.hashing;
-  std::string sig_rel = SignatureInsideModel(req.model_path, req.signature_path);
+  std::string sig_rel = hash::PathInsideModel(req.model_path, req.signature_path);
   if (!sig_rel.empty()) ho.ignore_paths.push_back(sig_rel);
   Bundle b;
   if (!chain.empty()) {
@@ -136,16 +117,30 @@ Status CheckSignature(const PublicKey& key, const Bundle& b, bool legacy) {
   return l.ok() ? l : s;
 }
 
-// When changed files are covered by an authentic (unchanged, signed)
-// record manifest, reports which records differ.
-void AddRecordDiffs(const VerifyRequest& req, VerifyReport& r) {
-  std::string name(hash::kRecordManifestName);
-  for (const auto& c : r.diff.changed)
-    if (c.name == name) return;  // the record manifest itself was changed
-  for (const auto& m : r.diff.missing)
-    if (m == name) return;
+// When changed files are covered by an authentic record manifest, reports
+// which records differ. Authentic = a signed resource (the whole file in
+// files mode, or its one shard) whose digest equals that of the bytes read
+// here; anything else (unsigned, changed, or changed since hashing) is only
+// a warning, so record indices never come from unauthenticated data.
+void AddRecordDiffs(const VerifyRequest& req, const SignedStatement& st,
+                    const std::vector<hash::Resource>& expected, VerifyReport& r) {
+  const std::string name(hash::kRecordManifestName);
   auto text = ReadFileToString(req.model_path + "/" + name, hash::kMaxRecordManifestBytes);
   if (!text.ok()) return;  // no record manifest: file-level report only
+  std::string resource_name = name;
+  if (st.manifest.method == hash::Method::kShards)
+    resource_name = fmt::format("{}:0:{}", name, text->size());
+  const hash::Resource* signed_res = nullptr;
+  for (const hash::Resource& res : expected)
+    if (res.path == resource_name) signed_res = &res;
+  auto skip = [&](std::string_view why) {
+    r.warnings.push_back(fmt::format("records not compared: {} {}", name, why));
+  };
+  if (signed_res == nullptr) return skip("is not covered by the signature as one resource");
+  Bytes digest = hash::HashBytes(st.manifest.algorithm, AsBytes(*text));
+  if (digest.size() != signed_res->digest.size() ||
+      CRYPTO_memcmp(digest.data(), signed_res->digest.data(), digest.size()) != 0)
+    return skip("does not match its signed digest");
   auto manifest = hash::ParseRecordManifest(*text);
   if (!manifest.ok()) {
     r.warnings.push_back("record manifest unusable: " + manifest.status().message());
@@ -292,7 +287,7 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
     Fail(r, "policy",
          fmt::format("unknown predicate fields: {} (allow with --allow-unknown-fields)",
                      fmt::join(st.unknown_fields, ", ")));
-  std::string sig_rel = SignatureInsideModel(req.model_path, req.signature_path);
+  std::string sig_rel = hash::PathInsideModel(req.model_path, req.signature_path);
   hash::HashOptions ho;
   ho.method = st.manifest.method;
   ho.algorithm = st.manifest.algorithm;
@@ -324,15 +319,25 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
   }
   if (!r.failure.empty()) return r;
 
-  // 3. Recompute and compare.
-  MATS_ASSIGN_OR_RETURN(hash::Manifest actual, hash::HashModel(req.model_path, ho));
+  // 3. Recompute and compare. Our own options are checked first, so a
+  // kInvalidArgument from hashing is the model's content (a symlink the
+  // signature does not allow, a FIFO or device, a name that is not UTF-8):
+  // the folder is not what was signed.
+  MATS_RETURN_IF_ERROR(hash::CheckIgnorePaths(req.model_path, req.ignore_paths));
+  auto hashed = hash::HashModel(req.model_path, ho);
+  if (!hashed.ok() && hashed.status().code() == ErrorCode::kInvalidArgument) {
+    Fail(r, "manifest mismatch",
+         "the model holds what the signed hashing options refuse: " + hashed.status().message());
+    return r;
+  }
+  MATS_ASSIGN_OR_RETURN(hash::Manifest actual, std::move(hashed));
   std::vector<hash::Resource> expected = st.manifest.resources;
   if (actual.single_file && expected.size() == 1 && expected[0].path != "." &&
       expected[0].path == Basename(req.model_path)) {
     expected[0].path = ".";  // spec-draft single-file naming
   }
   r.diff = hash::CompareManifests(expected, actual.resources);
-  if (!r.diff.changed.empty()) AddRecordDiffs(req, r);
+  if (!r.diff.changed.empty()) AddRecordDiffs(req, st, expected, r);
   if (!r.diff.empty()) {
     Fail(r, "manifest mismatch",
          fmt::format("{} missing, {} extra, {} changed", r.diff.missing.size(),
@@ -353,6 +358,13 @@ Result<RecordProofResult> VerifySignedRecordProof(const VerifyRequest& req,
   if (!rep.failure.empty()) {
     out.failure = rep.failure;
     out.reasons = rep.reasons;
+    return out;
+  }
+  if (!st.unknown_fields.empty() && !req.allow_unknown_fields) {
+    out.failure = "policy";
+    out.reasons.push_back(
+        fmt::format("unknown predicate fields: {} (allow with --allow-unknown-fields)",
+                    fmt::join(st.unknown_fields, ", ")));
     return out;
   }
   if (st.manifest.method != hash::Method::kFiles)

@@ -336,5 +336,31 @@ TEST(HashCacheTest, WrongTypesAreMalformed) {
   EXPECT_GT(n, 50u);
 }
 
+TEST(PathInsideModelTest, RelativeInsideEmptyOutside) {
+  TempDir d;
+  d.Write("m/a", "x");
+  d.Write("m/sub/b", "y");
+  const std::string m = d.Join("m");
+  EXPECT_EQ(PathInsideModel(m, m + "/model.sig"), "model.sig");  // need not exist
+  EXPECT_EQ(PathInsideModel(m, m + "/sub/../sub/c.json"), "sub/c.json");
+  EXPECT_EQ(PathInsideModel(m + "/", m + "//sub/b"), "sub/b");
+  EXPECT_EQ(PathInsideModel(m, d.Join("m.sig")), "");
+  EXPECT_EQ(PathInsideModel(m, d.Join("mx/a")), "");        // a sibling sharing a prefix
+  EXPECT_EQ(PathInsideModel(m, m + "/nodir/x"), "");        // parent does not exist
+  EXPECT_EQ(PathInsideModel(m + "/a", m + "/a.sig"), "");   // a single-file model
+}
+
+TEST(CheckIgnorePathsTest, SameVerdictAsHashModel) {
+  TempDir d;
+  d.Write("m/a", "x");
+  const std::string m = d.Join("m");
+  EXPECT_OK(CheckIgnorePaths(m, {"a", "./sub/", m + "/a", "/elsewhere/x"}));
+  EXPECT_THAT(CheckIgnorePaths(m, {"../m2"}), StatusIs(ErrorCode::kInvalidArgument));
+  HashOptions o;
+  o.ignore_paths = {"sub/../../x"};
+  EXPECT_THAT(CheckIgnorePaths(m, o.ignore_paths), StatusIs(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(HashModel(m, o).status(), StatusIs(ErrorCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace mats::hash

@@ -3,8 +3,8 @@
 # 1 failed, 2 usage, 3 unreadable input) and dataset record proofs.
 #   cli_test.sh MATS_BINARY SOURCE_DIR
 set -uo pipefail
-mats=$1
-fix=$2/tests/fixtures/sign
+mats=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+fix=$(cd "$2" && pwd)/tests/fixtures/sign
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -17,6 +17,9 @@ expect() {  # expect CODE DESCRIPTION -- command...
   else
     echo "ok: $what"
   fi
+}
+lacks() {
+  if grep -q -- "$1" "$tmp/out"; then echo "FAIL: output has '$1'"; cat "$tmp/out"; fails=$((fails + 1)); fi
 }
 contains() {
   if ! grep -q -- "$1" "$tmp/out"; then echo "FAIL: output lacks '$1'"; cat "$tmp/out"; fails=$((fails + 1)); fi
@@ -34,6 +37,10 @@ expect 3 "missing model" -- "$mats" hash "$tmp/nope"
 expect 0 "keygen" -- "$mats" keygen --curve P-384 --private-key "$tmp/k.pem" --public-key "$tmp/k.pub" --format json
 contains '"curve": "P-384"'
 contains '"hint": "'
+
+printf '\n' > "$tmp/empty-pass"
+expect 2 "keygen with an empty passphrase file" -- "$mats" keygen --private-key "$tmp/e.pem" --public-key "$tmp/e.pub" --password-file "$tmp/empty-pass"
+[ ! -e "$tmp/e.pem" ] || { echo "FAIL: key written despite an empty passphrase file"; fails=$((fails + 1)); }
 
 expect 0 "sign key" -- "$mats" sign key "$tmp/model" --private-key "$tmp/k.pem"
 [ -f "$tmp/model/model.sig" ] || { echo "FAIL: model.sig not written inside the model"; fails=$((fails + 1)); }
@@ -88,6 +95,43 @@ sed -i 's/"records": 100/"records": 101/' "$tmp/records-copy.json"
 expect 1 "forged record manifest" -- "$mats" verify record "$tmp/proof.json" --records "$tmp/records-copy.json" \
   --signature "$tmp/ds/model.sig" --public-key "$fix/keys/p256.pub.pem"
 
+# Record indices only come from a signed record manifest: one written after
+# signing is not trusted for the record-level report.
+mkdir -p "$tmp/ds2"
+for i in $(seq 0 9); do printf '{"id":%d}\n' "$i"; done > "$tmp/ds2/train.jsonl"
+expect 0 "sign dataset without records" -- "$mats" sign key "$tmp/ds2" --private-key "$fix/keys/p256.pem"
+sed -i 's/"id":3}/"id":33}/' "$tmp/ds2/train.jsonl"
+expect 0 "records written after signing" -- "$mats" hash records "$tmp/ds2"
+expect 1 "unsigned record manifest" -- "$mats" verify key "$tmp/ds2" --public-key "$fix/keys/p256.pub.pem"
+contains "changed: train.jsonl"
+contains "extra:   mats-records.json"
+contains "records not compared: mats-records.json is not covered by the signature"
+lacks "changed records"
+
+# Content the signed options refuse is a verification failure (1), not a
+# usage error; a bad --ignore-paths of ours still is one (2).
+cp -r "$fix/model" "$tmp/m3"
+expect 0 "sign m3" -- "$mats" sign key "$tmp/m3" --private-key "$fix/keys/p256.pem"
+ln -s signme-1 "$tmp/m3/planted-link"
+expect 1 "planted symlink" -- "$mats" verify key "$tmp/m3" --public-key "$fix/keys/p256.pub.pem"
+contains "manifest mismatch"
+contains "planted-link"
+rm "$tmp/m3/planted-link"
+mkfifo "$tmp/m3/planted-fifo"
+expect 1 "planted fifo" -- "$mats" verify key "$tmp/m3" --public-key "$fix/keys/p256.pub.pem"
+contains "planted-fifo"
+rm "$tmp/m3/planted-fifo"
+expect 2 "escaping ignore path" -- "$mats" verify key "$tmp/m3" --public-key "$fix/keys/p256.pub.pem" --ignore-paths ../x
+expect 0 "m3 verifies again" -- "$mats" verify key "$tmp/m3" --public-key "$fix/keys/p256.pub.pem"
+
+# The incremental cache lives outside the model, and is not a signed ignore path.
+expect 2 "cache inside the model" -- "$mats" sign key "$tmp/m3" --private-key "$fix/keys/p256.pem" --cache "$tmp/m3/c.json"
+[ ! -e "$tmp/m3/c.json" ] || { echo "FAIL: cache written inside the model"; fails=$((fails + 1)); }
+(cd "$tmp/m3" && "$mats" sign key . --private-key "$fix/keys/p256.pem" --cache ../c.json --format json >"$tmp/out" 2>"$tmp/err")
+[ $? -eq 0 ] && [ -s "$tmp/c.json" ] || { echo "FAIL: sign with --cache ../c.json"; cat "$tmp/err"; fails=$((fails + 1)); }
+expect 0 "verify after cached sign" -- "$mats" verify key "$tmp/m3" --public-key "$fix/keys/p256.pub.pem" --refuse-ignore-paths --format json
+lacks "c.json"
+
 # Keyless: a real public-good bundle verifies offline with the built-in
 # trusted root and with an explicit one; identity, issuer, files checked.
 kl=$2/tests/fixtures/sign/keyless/public-good
@@ -112,6 +156,17 @@ expect 3 "verify sigstore missing trust config" -- "$mats" verify sigstore "$tmp
   "${id[@]}" --trust-config "$tmp/none.json"
 expect 2 "keyless bundle in key mode" -- "$mats" verify key "$tmp/kl" --signature "$kl/model.sig" \
   --public-key "$fix/keys/p256.pub.pem"
+# verify record, keyless: the signature and identity are checked before the
+# record manifest (this dataset has none).
+expect 1 "verify record keyless, no record manifest" -- "$mats" verify record "$tmp/proof.json" \
+  --records "$tmp/ds/mats-records.json" --signature "$kl/model.sig" "${id[@]}"
+contains "does not cover a mats-records.json"
+expect 1 "verify record keyless, wrong identity" -- "$mats" verify record "$tmp/proof.json" \
+  --records "$tmp/ds/mats-records.json" --signature "$kl/model.sig" \
+  --identity someone@example.com --identity-provider https://sigstore.verify.ibm.com/oauth2
+contains "identity mismatch"
+expect 2 "verify record keyless with a public key" -- "$mats" verify record "$tmp/proof.json" \
+  --records "$tmp/ds/mats-records.json" --signature "$kl/model.sig" "${id[@]}" --public-key "$fix/keys/p256.pub.pem"
 printf 'signme-2 poisoned' > "$tmp/kl/signme-2"
 expect 1 "verify sigstore changed file" -- "$mats" verify sigstore "$tmp/kl" --signature "$kl/model.sig" "${id[@]}"
 contains "changed: signme-2"

@@ -177,6 +177,20 @@ TEST(ForeignBundleTest, UnknownPredicateFieldsAreAPolicyFailure) {
   EXPECT_THAT(VerifyReportText(ok), HasSubstr("unknown predicate field: predicate.model_card"));
 }
 
+// `verify record` applies the same predicate policy as `verify`.
+TEST(ForeignBundleTest, RecordProofRefusesUnknownPredicateFields) {
+  auto v = KeyRequest(kFix + "/model", kFix + "/bundles/py-unknown-field.sig", Pub("p256.pub.pem"));
+  ASSERT_OK_AND_ASSIGN(RecordProofResult r,
+                       VerifySignedRecordProof(v, kFix + "/model/signme-1", "{}"));
+  EXPECT_FALSE(r.verified);
+  EXPECT_EQ(r.failure, "policy");
+  EXPECT_THAT(r.reasons, ElementsAre(HasSubstr("predicate.model_card")));
+  v.allow_unknown_fields = true;
+  ASSERT_OK_AND_ASSIGN(RecordProofResult next,
+                       VerifySignedRecordProof(v, kFix + "/model/signme-1", "{}"));
+  EXPECT_EQ(next.failure, "record proof");  // past the policy: this model has no record manifest
+}
+
 TEST(ForeignBundleTest, SignerIgnorePathsShownAndRefusable) {
   auto v = KeyRequest(kFix + "/model", kFix + "/bundles/py-ignore-sub.sig", Pub("p256.pub.pem"));
   ASSERT_OK_AND_ASSIGN(VerifyReport r, VerifyModel(v));

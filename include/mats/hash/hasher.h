@@ -76,6 +76,16 @@ struct HashOptions {
 // (max_files).
 Result<Manifest> HashModel(const std::string& path, const HashOptions& options);
 
+// The path of `file` relative to the model folder `model` when it lies
+// inside it (both resolved through realpath; `file` need not exist), else
+// "". Used to keep the signature and the hash cache out of the manifest.
+std::string PathInsideModel(const std::string& model, const std::string& file);
+
+// kInvalidArgument when one of `ignore_paths` escapes the model at `path`,
+// exactly as HashModel would report it; lets a caller tell its own bad
+// options from refused model content before hashing.
+Status CheckIgnorePaths(const std::string& path, const std::vector<std::string>& ignore_paths);
+
 // Hashes one in-memory buffer with `a` (used by tests and the record
 // manifest).
 Bytes HashBytes(HashAlgorithm a, ByteSpan data);
