@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <set>
 
 #include <fmt/ranges.h>
@@ -19,14 +18,6 @@
 namespace mats::sign {
 
 namespace {
-
-std::string AbsPath(const std::string& p) {
-  char* real = realpath(p.c_str(), nullptr);
-  if (real == nullptr) return "";
-  std::string out = real;
-  free(real);  // NOLINT: realpath's malloc'd buffer
-  return out;
-}
 
 std::string Basename(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
@@ -117,6 +108,13 @@ Status CheckSignature(const PublicKey& key, const Bundle& b, bool legacy) {
   return l.ok() ? l : s;
 }
 
+// Whether `text` hashes with `a` to the signed `digest` (constant time).
+bool HashesTo(hash::HashAlgorithm a, std::string_view text, const Bytes& digest) {
+  Bytes actual = hash::HashBytes(a, AsBytes(text));
+  return actual.size() == digest.size() &&
+         CRYPTO_memcmp(actual.data(), digest.data(), digest.size()) == 0;
+}
+
 // When changed files are covered by an authentic record manifest, reports
 // which records differ. Authentic = a signed resource (the whole file in
 // files mode, or its one shard) whose digest equals that of the bytes read
@@ -137,9 +135,7 @@ void AddRecordDiffs(const VerifyRequest& req, const SignedStatement& st,
     r.warnings.push_back(fmt::format("records not compared: {} {}", name, why));
   };
   if (signed_res == nullptr) return skip("is not covered by the signature as one resource");
-  Bytes digest = hash::HashBytes(st.manifest.algorithm, AsBytes(*text));
-  if (digest.size() != signed_res->digest.size() ||
-      CRYPTO_memcmp(digest.data(), signed_res->digest.data(), digest.size()) != 0)
+  if (!HashesTo(st.manifest.algorithm, *text, signed_res->digest))
     return skip("does not match its signed digest");
   auto manifest = hash::ParseRecordManifest(*text);
   if (!manifest.ok()) {
@@ -303,15 +299,14 @@ Result<VerifyReport> VerifyModel(const VerifyRequest& req) {
                                hash::DefaultGitIgnorePaths().end());
   benign.insert(Basename(req.signature_path));
   if (!sig_rel.empty()) benign.insert(sig_rel);
-  std::string root_abs = AbsPath(req.model_path);
   for (const std::string& p : st.manifest.ignore_paths) {
     if (!hash::ValidateRelativePath(p, false).ok()) {
       r.warnings.push_back("ignored junk signer ignore path \"" + EscapePreview(p) + "\"");
       continue;
     }
     ho.ignore_paths.push_back(p);
-    if (req.refuse_ignore_paths && !benign.count(p) && !root_abs.empty() &&
-        PathExists(root_abs + "/" + p))
+    if (req.refuse_ignore_paths && !benign.count(p) &&
+        PathExists(req.model_path + "/" + p))
       Fail(r, "policy",
            fmt::format("the signer excluded \"{}\", which exists in the model and would go "
                        "unverified (--refuse-ignore-paths)",
@@ -379,13 +374,11 @@ Result<RecordProofResult> VerifySignedRecordProof(const VerifyRequest& req,
   }
   MATS_ASSIGN_OR_RETURN(std::string text,
                         ReadFileToString(records_path, hash::kMaxRecordManifestBytes));
-  Bytes digest = hash::HashBytes(st.manifest.algorithm, AsBytes(text));
-  if (digest.size() != signed_res->digest.size() ||
-      CRYPTO_memcmp(digest.data(), signed_res->digest.data(), digest.size()) != 0) {
+  if (!HashesTo(st.manifest.algorithm, text, signed_res->digest)) {
     out.failure = "record proof";
-    out.reasons.push_back(fmt::format("{} does not match the signed digest (expected {}, actual {})",
-                                      hash::kRecordManifestName, HexEncode(signed_res->digest),
-                                      HexEncode(digest)));
+    out.reasons.push_back(fmt::format(
+        "{} does not match the signed digest (expected {}, actual {})", hash::kRecordManifestName,
+        HexEncode(signed_res->digest), HexEncode(hash::HashBytes(st.manifest.algorithm, AsBytes(text)))));
     return out;
   }
   MATS_ASSIGN_OR_RETURN(hash::RecordManifest m, hash::ParseRecordManifest(text));
